@@ -104,8 +104,10 @@ class NB201Space:
                 bad = arr[(arr < 0) | (arr >= SIZE)][0]
                 raise UnknownName(f"nb201: index {bad} is outside 0..{SIZE - 1}")
             return arr
-        if isinstance(archs, tuple) and len(archs) == 6 and all(
-            isinstance(c, (int, np.integer)) for c in archs
+        if (
+            isinstance(archs, tuple)
+            and len(archs) == 6
+            and all(isinstance(c, (int, np.integer)) for c in archs)
         ):
             return np.array([self.from_tuple(archs)])
         if isinstance(archs, (str, int, np.integer)):
@@ -157,6 +159,9 @@ class NB201Space:
 
     def arch_id(self, index: int) -> str:
         return str(index)
+
+    def arch_ids(self, indices: np.ndarray) -> list[str]:
+        return np.asarray(indices).astype(str).tolist()
 
     def describe(self, index: int) -> dict:
         return {

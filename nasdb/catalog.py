@@ -1,0 +1,236 @@
+"""The catalog directory: Parquet tables written atomically, plus SQL views over them.
+
+Layout under ``home``::
+
+    evaluations/<source>.parquet   long-form facts of one source (replaced whole on re-ingest)
+    sources/<source>.parquet       its provenance row
+    architectures/<space>.parquet  one row per architecture of the space seen in any source
+    views.sql                      the view definitions, derived from the tables
+    nasdb.duckdb                   the same views in a DuckDB file, for the duckdb CLI
+
+Every file is written to a temporary name and renamed into place, and a whole ingest is
+validated in memory before the first write, so a failed ingest leaves the catalog as it was.
+The DuckDB file and ``views.sql`` hold nothing that the Parquet tables do not, and are
+rebuilt by :meth:`Catalog.rebuild_views`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from nasdb.errors import IngestError, NasdbError
+
+VIEWS_FILE = "views.sql"
+DUCKDB_FILE = "nasdb.duckdb"
+
+
+def default_home() -> Path:
+    env = os.environ.get("NASDB_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("nasdb"))
+
+
+def resolve_home(home: str | os.PathLike | None) -> Path:
+    return Path(home).expanduser() if home is not None else default_home()
+
+
+def _mkstemp(path: Path) -> str:
+    """A temporary file beside ``path`` with the permissions a plain new file would get."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return tmp
+
+
+@dataclass
+class Ingested:
+    name: str
+    rows: int
+    seconds: float
+
+
+class Catalog:
+    """Writes and describes one catalog directory; reading goes through :mod:`nasdb.db`."""
+
+    def __init__(self, home: str | os.PathLike | None = None):
+        self.home = resolve_home(home)
+
+    # paths -------------------------------------------------------------------------
+    def table_dir(self, table: str) -> Path:
+        return self.home / table
+
+    def files(self, table: str) -> list[Path]:
+        d = self.table_dir(table)
+        return sorted(d.glob("*.parquet")) if d.is_dir() else []
+
+    def source_names(self) -> list[str]:
+        return [p.stem for p in self.files("sources")]
+
+    # writing -----------------------------------------------------------------------
+    def _write_parquet(self, table, path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        tmp = _mkstemp(path)
+        try:
+            pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _write_text(self, text: str, path: Path) -> None:
+        tmp = _mkstemp(path)
+        Path(tmp).write_text(text)
+        os.replace(tmp, path)
+
+    def ingest(
+        self,
+        names: Iterable[str],
+        root: str | os.PathLike | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> list[Ingested]:
+        """Read every named source, and only when all read cleanly, write them all."""
+        import time
+
+        from nasdb import loaders
+
+        read = []
+        for name in names:
+            module = loaders.get(name)
+            if progress:
+                progress(name)
+            start = time.perf_counter()
+            directory = source_dir(module.SOURCE, root)
+            data = module.read(directory)
+            read.append((module.SOURCE, data, directory, time.perf_counter() - start))
+        done = []
+        for source, data, directory, seconds in read:
+            start = time.perf_counter()
+            self._write_source(source, data, directory)
+            done.append(
+                Ingested(
+                    source.name, data.evaluations.num_rows, seconds + time.perf_counter() - start
+                )
+            )
+        self.rebuild_views()
+        return done
+
+    def _write_source(self, source, data, directory: Path) -> None:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        from nasdb import spaces
+        from nasdb.loaders.base import sha256
+        from nasdb.schema import ARCHITECTURES, SOURCES
+
+        ev = data.evaluations
+        files = [
+            {"path": _relative(p, directory), "bytes": p.stat().st_size, "sha256": sha256(p)}
+            for p in data.files
+        ]
+        space = spaces.get(source.space)
+        arch_path = self.table_dir("architectures") / f"{source.space}.parquet"
+        seen = pc.unique(ev.column("arch_index")).to_numpy()
+        if arch_path.exists():
+            old = pq.read_table(arch_path, columns=["arch_index"]).column(0).to_numpy()
+            seen = np.concatenate([seen, old])
+        seen = np.unique(seen)
+        arch = pa.table(
+            {"space": [source.space] * len(seen), "arch_index": seen, **space.architectures(seen)}
+        ).select(ARCHITECTURES.names)
+        row = {
+            "name": source.name,
+            "space": source.space,
+            "title": source.title,
+            "upstream": source.upstream,
+            "version": source.version,
+            "licence": source.licence,
+            "files": files,
+            "rows": ev.num_rows,
+            "ingested_at": datetime.now(timezone.utc),
+        }
+        self._write_parquet(ev, self.table_dir("evaluations") / f"{source.name}.parquet")
+        self._write_parquet(arch.cast(ARCHITECTURES), arch_path)
+        self._write_parquet(
+            pa.Table.from_pylist([row], schema=SOURCES),
+            self.table_dir("sources") / f"{source.name}.parquet",
+        )
+
+    # views -------------------------------------------------------------------------
+    def view_statements(self) -> list[str]:
+        """CREATE VIEW statements over the current Parquet files (absolute paths)."""
+        from nasdb import views
+
+        return views.statements(self)
+
+    def rebuild_views(self) -> None:
+        import duckdb
+
+        statements = self.view_statements()
+        self._write_text(";\n".join(statements) + ";\n", self.home / VIEWS_FILE)
+        target = self.home / DUCKDB_FILE
+        tmp = _mkstemp(target)
+        os.unlink(tmp)  # duckdb creates the file itself
+        try:
+            con = duckdb.connect(tmp)
+            for stmt in statements:
+                con.execute(stmt)
+            con.close()
+            os.replace(tmp, target)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+            Path(tmp + ".wal").unlink(missing_ok=True)
+
+
+def _relative(path: Path, directory: Path) -> str:
+    try:
+        return str(path.relative_to(directory))
+    except ValueError:
+        return str(path)
+
+
+def source_dir(source, root: str | os.PathLike | None) -> Path:
+    """Directory that holds a source's files.
+
+    ``root`` may be a data root laid out like ../shared/data (the source's ``subdir`` below
+    it) or the source's own directory. A source that ships inside a PyPI package reads the
+    installed package when ``root`` is absent or does not hold its files.
+    """
+    if root is None:
+        if source.package is None:
+            raise NasdbError(
+                f"{source.name}: pass --source DIR (a data root such as ../shared/data "
+                f"holding {source.subdir}/, or the directory with {source.files[0]})"
+            )
+        return package_dir(source.package)
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise IngestError(f"{root}: source directory not found")
+    nested = root / source.subdir
+    if nested.is_dir():
+        return nested
+    if (root / source.files[0]).exists() or source.package is None:
+        return root
+    return package_dir(source.package)  # a data root without this source's files
+
+
+def package_dir(package: str) -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise IngestError(f"package {package!r} is not installed (pip install {package})")
+    return Path(next(iter(spec.submodule_search_locations)))

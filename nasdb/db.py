@@ -1,0 +1,253 @@
+"""The query side: SQL through DuckDB and a vectorised lookup for search loops.
+
+``lookup`` keeps, per asked key, one dense float array indexed by the space's integer
+architecture index (NaN where the table has no value), so a batch lookup is one numpy
+gather and a single lookup a few dictionary hits.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from nasdb import spaces
+from nasdb.catalog import VIEWS_FILE, Catalog, resolve_home
+from nasdb.errors import LookupMiss, NasdbError, UnknownName
+
+_KEY_COLUMNS = ("space", "task", "metric", "device", "fidelity", "seed", "source", "unit")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One column of values: everything that identifies a measurement but the architecture."""
+
+    space: str
+    task: str | None
+    metric: str
+    device: str | None
+    fidelity: int | None
+    seed: int | None
+    source: str
+    unit: str
+
+    def describe(self) -> str:
+        parts = [f"task={self.task}", f"metric={self.metric}"]
+        if self.device is not None:
+            parts.append(f"device={self.device}")
+        if self.fidelity is not None:
+            parts.append(f"fidelity={self.fidelity}")
+        if self.seed is not None:
+            parts.append(f"seed={self.seed}")
+        parts.append(f"source={self.source}")
+        return ", ".join(parts)
+
+
+_UNSET = object()
+
+
+class Database:
+    """An open catalog. Cheap to create: views are defined in an in-memory DuckDB."""
+
+    def __init__(self, home: str | os.PathLike | None = None):
+        self.catalog = Catalog(home)
+        self.home: Path = self.catalog.home
+        self.con = duckdb.connect(":memory:")
+        views = self.home / VIEWS_FILE
+        if views.is_file():
+            self.con.execute(views.read_text())
+        else:
+            for stmt in self.catalog.view_statements():
+                self.con.execute(stmt)
+        self._keys: list[Key] | None = None
+        self._resolved: dict[tuple, Key] = {}
+        self._columns: dict[Key, np.ndarray] = {}
+
+    # SQL ---------------------------------------------------------------------------
+    def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
+        """A DuckDB relation: ``.df()``, ``.arrow()``, ``.pl()``, ``.fetchall()``."""
+        try:
+            return self.con.sql(query, params=params)
+        except duckdb.Error as exc:
+            raise NasdbError(f"SQL error: {str(exc).splitlines()[0]}") from None
+
+    # listing -----------------------------------------------------------------------
+    def keys(self) -> list[Key]:
+        """Every distinct measured column in the catalog."""
+        if self._keys is None:
+            cols = ", ".join(_KEY_COLUMNS)
+            rows = self.con.execute(
+                f"SELECT DISTINCT {cols} FROM evaluations ORDER BY ALL"
+            ).fetchall()
+            self._keys = [Key(*r) for r in rows]
+        return self._keys
+
+    def _distinct(self, field: str, **where) -> list:
+        vals = {
+            getattr(k, field)
+            for k in self.keys()
+            if all(v is None or getattr(k, f) == v for f, v in where.items())
+        }
+        return sorted(vals, key=lambda v: (v is None, str(v)))
+
+    def spaces(self) -> list[str]:
+        return self._distinct("space")
+
+    def tasks(self, space: str | None = None) -> list[str]:
+        return self._distinct("task", space=space)
+
+    def metrics(self, space: str | None = None, task: str | None = None) -> list[str]:
+        return self._distinct("metric", space=space, task=task)
+
+    def devices(self, space: str | None = None) -> list[str]:
+        return [d for d in self._distinct("device", space=space) if d is not None]
+
+    def sources(self) -> duckdb.DuckDBPyRelation:
+        return self.con.sql(
+            "SELECT name, space, title, licence, rows, ingested_at FROM sources ORDER BY name"
+        )
+
+    # lookup ------------------------------------------------------------------------
+    def resolve(
+        self,
+        space: str,
+        *,
+        task: str | None = None,
+        metric: str,
+        fidelity=_UNSET,
+        device=_UNSET,
+        seed=_UNSET,
+        source: str | None = None,
+    ) -> Key:
+        """The one key a lookup reads; unset fields are filled by documented defaults.
+
+        ``fidelity``: the highest the data has. ``seed``: the aggregate over seeds.
+        ``source``: the one with the highest priority. ``device``/``task``: must be
+        unambiguous. Passing ``None`` explicitly asks for a NULL field.
+        """
+        memo = (space, task, metric, fidelity, device, seed, source)
+        hit = self._resolved.get(memo)
+        if hit is not None:
+            return hit
+        if space not in self.spaces():
+            raise UnknownName(
+                f"space {space!r} is not in the catalog; it has: "
+                f"{', '.join(self.spaces()) or 'nothing (run nasdb ingest)'}"
+            )
+        cands = [k for k in self.keys() if k.space == space]
+
+        def narrow(field: str, value, label: str):
+            nonlocal cands
+            if value is _UNSET:
+                return
+            have = sorted({getattr(k, field) for k in cands}, key=str)
+            cands = [k for k in cands if getattr(k, field) == value]
+            if not cands:
+                listed = ", ".join("none" if h is None else str(h) for h in have)
+                raise UnknownName(f"{space}: no {label} {value!r} here; available: {listed}")
+
+        narrow("metric", metric, "metric")
+        narrow("task", task if task is not None else _UNSET, "task")
+        narrow("source", source if source is not None else _UNSET, "source")
+        narrow("device", device, "device")
+        narrow("fidelity", fidelity, "fidelity")
+        narrow("seed", seed, "seed")
+        for field in ("task", "device"):
+            values = {getattr(k, field) for k in cands}
+            if len(values) > 1:
+                listed = ", ".join(sorted("none" if v is None else v for v in values))
+                raise UnknownName(f"{space} {metric}: pass {field}= one of {listed}")
+        if seed is _UNSET and any(k.seed is None for k in cands):
+            cands = [k for k in cands if k.seed is None]
+        if len({k.seed for k in cands}) > 1:
+            listed = ", ".join(str(s) for s in sorted({k.seed for k in cands}))
+            raise UnknownName(f"{space} {metric}: pass seed= one of {listed}")
+        if fidelity is _UNSET:
+            top = max((k.fidelity for k in cands if k.fidelity is not None), default=None)
+            cands = [k for k in cands if k.fidelity == top]
+        if len(cands) > 1:
+            from nasdb import loaders
+
+            def rank(k: Key):
+                try:
+                    return loaders.get(k.source).SOURCE.priority
+                except UnknownName:
+                    return -1
+
+            cands.sort(key=lambda k: (-rank(k), k.source))
+        key = cands[0]
+        self._resolved[memo] = key
+        return key
+
+    def column(self, key: Key) -> np.ndarray:
+        """Dense values of one key, NaN where the table has none."""
+        col = self._columns.get(key)
+        if col is None:
+            res = self.con.execute(
+                "SELECT arch_index, value FROM evaluations WHERE space = ? AND metric = ? "
+                "AND source = ? AND task IS NOT DISTINCT FROM ? AND device IS NOT DISTINCT FROM ?"
+                " AND fidelity IS NOT DISTINCT FROM ? AND seed IS NOT DISTINCT FROM ?",
+                [key.space, key.metric, key.source, key.task, key.device, key.fidelity, key.seed],
+            ).fetchnumpy()
+            col = np.full(spaces.get(key.space).size, np.nan)
+            col[res["arch_index"]] = res["value"]
+            col.setflags(write=False)
+            self._columns[key] = col
+        return col
+
+    def lookup(
+        self,
+        space: str,
+        archs,
+        *,
+        task: str | None = None,
+        metric: str,
+        fidelity=_UNSET,
+        device=_UNSET,
+        seed=_UNSET,
+        source: str | None = None,
+    ) -> np.ndarray:
+        """Values for a batch of architectures (indices, ids, strings or op tuples)."""
+        key = self.resolve(
+            space,
+            task=task,
+            metric=metric,
+            fidelity=fidelity,
+            device=device,
+            seed=seed,
+            source=source,
+        )
+        col = self._columns.get(key)
+        if col is None:
+            col = self.column(key)
+        sp = spaces.get(space)
+        if type(archs) is int and 0 <= archs < sp.size:
+            out = col[archs : archs + 1]
+        else:
+            out = col[sp.indices(archs)]
+        if np.isnan(out).any():
+            bad = sp.indices(archs)[np.isnan(out)][0]
+            raise LookupMiss(
+                f"{space}: no value for architecture {sp.arch_id(int(bad))} "
+                f"({key.describe()}); the table does not hold it"
+            )
+        return out
+
+    def info(self, space: str, arch) -> tuple[dict, duckdb.DuckDBPyRelation]:
+        """How an architecture is written, and every value the catalog holds for it."""
+        sp = spaces.get(space)
+        index = sp.index(arch)
+        rel = self.sql(
+            "SELECT task, metric, device, fidelity, seed, value, unit, source FROM evaluations "
+            "WHERE space = $space AND arch_index = $index ORDER BY ALL",
+            params={"space": space, "index": index},
+        )
+        return sp.describe(index), rel
+
+
+def connect(home: str | os.PathLike | None = None) -> Database:
+    """Open the catalog at ``home`` (default: ``$NASDB_HOME`` or the user data dir)."""
+    return Database(resolve_home(home))

@@ -1,0 +1,47 @@
+"""Column layout of the catalog's Parquet tables; one place so loaders and views agree."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+EVALUATIONS = pa.schema(
+    [
+        ("space", pa.string()),
+        ("arch_id", pa.string()),
+        ("arch_index", pa.int64()),
+        ("task", pa.string()),
+        ("device", pa.string()),
+        ("metric", pa.string()),
+        ("fidelity", pa.int32()),
+        ("seed", pa.int32()),
+        ("value", pa.float64()),
+        ("unit", pa.string()),
+        ("source", pa.string()),
+    ]
+)
+
+ARCHITECTURES = pa.schema(
+    [
+        ("space", pa.string()),
+        ("arch_id", pa.string()),
+        ("arch_index", pa.int64()),
+        ("encoding", pa.string()),
+        ("iso_id", pa.string()),
+    ]
+)
+
+SOURCE_FILE = pa.struct([("path", pa.string()), ("bytes", pa.int64()), ("sha256", pa.string())])
+
+SOURCES = pa.schema(
+    [
+        ("name", pa.string()),
+        ("space", pa.string()),
+        ("title", pa.string()),
+        ("upstream", pa.string()),
+        ("version", pa.string()),
+        ("licence", pa.string()),
+        ("files", pa.list_(SOURCE_FILE)),
+        ("rows", pa.int64()),
+        ("ingested_at", pa.timestamp("s", tz="UTC")),
+    ]
+)

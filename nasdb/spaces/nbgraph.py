@@ -1,0 +1,101 @@
+"""NAS-Bench-Graph GNN space: 4 chained ops with one of 9 link patterns.
+
+``arch_id`` is NAS-Bench-Graph's own ``valid_hash``, which is already invariant to the
+isomorphisms its authors removed, so it doubles as the iso class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nasdb.errors import UnknownName
+
+LINKS = (
+    (0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 1), (0, 0, 1, 2), (0, 0, 1, 3),
+    (0, 1, 1, 1), (0, 1, 1, 2), (0, 1, 2, 2), (0, 1, 2, 3),
+)  # fmt: skip
+OPS = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
+_BASE = len(OPS) + 1
+SIZE = len(LINKS) * _BASE**4
+TASKS = ("cora", "citeseer", "pubmed", "cs", "physics", "photo", "computers", "arxiv", "proteins")
+
+
+def decode(arch_hash: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    digits = []
+    h = int(arch_hash)
+    for _ in range(4):
+        h, d = divmod(h, _BASE)
+        digits.append(d)
+    if h >= len(LINKS) or any(d >= len(OPS) for d in digits):
+        raise UnknownName(f"nbgraph: {arch_hash} is not a NAS-Bench-Graph hash")
+    return LINKS[h], tuple(OPS[d] for d in reversed(digits))
+
+
+def encode(link, ops) -> str:
+    return ",".join(map(str, link)) + "|" + ",".join(ops)
+
+
+class NBGraphSpace:
+    name = "nbgraph"
+    size = SIZE
+    reference_task = "cora"
+
+    def index(self, arch) -> int:
+        """Hash of a hash, an encoding ``'0,1,2,3|gcn,gat,skip,fc'`` or a ``(link, ops)`` pair."""
+        if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
+            decode(arch)
+            return int(arch)
+        if isinstance(arch, str):
+            if arch.isdigit():
+                return self.index(int(arch))
+            link_part, sep, ops_part = arch.partition("|")
+            if not sep:
+                raise UnknownName(
+                    f"nbgraph: {arch!r} is neither a hash nor an encoding like '0,1,2,3|gcn,gat,skip,fc'"
+                )
+            try:
+                link = [int(x) for x in link_part.split(",")]
+            except ValueError:
+                raise UnknownName(f"nbgraph: link in {arch!r} must be 4 integers") from None
+            return self._canonical(link, ops_part.split(","))
+        if isinstance(arch, (tuple, list)) and len(arch) == 2:
+            return self._canonical(list(arch[0]), list(arch[1]))
+        raise UnknownName(f"nbgraph: cannot read an architecture from {arch!r}")
+
+    def _canonical(self, link: list[int], ops: list[str]) -> int:
+        from nas_bench_graph.architecture import Arch
+
+        if len(link) != 4 or len(ops) != 4 or any(o not in OPS for o in ops):
+            raise UnknownName(
+                f"nbgraph: need 4 link entries and 4 ops from {', '.join(OPS)}; got {link}, {ops}"
+            )
+        try:
+            return int(Arch(link, ops).valid_hash())
+        except Exception:
+            raise UnknownName(f"nbgraph: link {link} is not a valid NAS-Bench-Graph link") from None
+
+    def indices(self, archs) -> np.ndarray:
+        arr = np.asarray(archs) if not isinstance(archs, np.ndarray) else archs
+        if arr.dtype.kind in "iu":
+            arr = arr.reshape(-1).astype(np.int64, copy=False)
+            if arr.size and (arr.min() < 0 or arr.max() >= SIZE):
+                bad = arr[(arr < 0) | (arr >= SIZE)][0]
+                raise UnknownName(f"nbgraph: {bad} is not a NAS-Bench-Graph hash")
+            return arr
+        if isinstance(archs, (str, int, np.integer)):
+            return np.array([self.index(archs)])
+        return np.array([self.index(a) for a in archs], dtype=np.int64)
+
+    def arch_id(self, index: int) -> str:
+        return str(index)
+
+    def arch_ids(self, indices: np.ndarray) -> list[str]:
+        return np.asarray(indices).astype(str).tolist()
+
+    def architectures(self, indices: np.ndarray) -> dict[str, list]:
+        ids = [str(i) for i in indices]
+        return {"arch_id": ids, "encoding": [encode(*decode(i)) for i in indices], "iso_id": ids}
+
+    def describe(self, index: int) -> dict:
+        link, ops = decode(index)
+        return {"hash": index, "link": list(link), "ops": list(ops), "encoding": encode(link, ops)}
