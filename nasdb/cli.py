@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
 from nasdb.errors import NasdbError
-
-FORMATS = ("table", "csv", "json", "parquet")
+from nasdb.output import FORMATS, write
 
 
 class _Group(click.Group):
@@ -91,7 +89,7 @@ def list_(home: Path | None) -> None:
 
     db = connect(home)
     rows = db.sql("SELECT name, space, rows, licence, upstream FROM sources ORDER BY name")
-    _print(rows, "table", None)
+    write(rows, "table", None)
 
 
 @main.command()
@@ -108,56 +106,7 @@ def sql(query: str, fmt: str, output: Path | None, home: Path | None) -> None:
     """Run a SQL query over the catalog's views."""
     from nasdb.db import connect
 
-    _print(connect(home).sql(query), fmt, output)
-
-
-def _print(rel, fmt: str, output: Path | None) -> None:
-    if rel is None:
-        return
-    if fmt == "parquet":
-        if output is None:
-            raise NasdbError("--format parquet needs --output FILE")
-        import pyarrow.parquet as pq
-
-        pq.write_table(rel.arrow(), output)
-        return
-    if fmt == "table":
-        text = _table(rel.columns, rel.fetchall())
-    elif fmt == "csv":
-        import csv
-        import io
-
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(rel.columns)
-        writer.writerows(rel.fetchall())
-        text = buf.getvalue()
-    else:
-        records = [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
-        text = json.dumps(records, default=str, indent=1) + "\n"
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text)
-
-
-def _table(columns: list[str], rows: list[tuple], limit: int = 1000) -> str:
-    def fmt(v) -> str:
-        if v is None:
-            return "NULL"
-        if isinstance(v, float):
-            return f"{v:.6g}"
-        return str(v)
-
-    cells = [[fmt(v) for v in r] for r in rows[:limit]]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    if len(rows) > limit:
-        lines.append(f"... {len(rows) - limit} more rows (use --format csv or --output)")
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines) + "\n"
+    write(connect(home).sql(query), fmt, output)
 
 
 @main.command()
@@ -172,7 +121,7 @@ def info(space: str, arch: str, home: Path | None) -> None:
     described, rel = db.info(space, arch)
     for k, v in described.items():
         click.echo(f"{k}: {v}")
-    _print(rel, "table", None)
+    write(rel, "table", None)
 
 
 @main.command()

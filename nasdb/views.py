@@ -55,7 +55,8 @@ def statements(catalog) -> list[str]:
     from nasdb import spaces
 
     out = [
-        f"CREATE OR REPLACE VIEW evaluations AS {_files_sql(catalog.files('evaluations'), EVALUATIONS)}",
+        "CREATE OR REPLACE VIEW evaluations AS "
+        + _files_sql(catalog.files("evaluations"), EVALUATIONS),
         f"CREATE OR REPLACE VIEW sources AS {_files_sql(catalog.files('sources'), SOURCES)}",
         "CREATE OR REPLACE VIEW architectures_base AS "
         + _files_sql(catalog.files("architectures"), ARCHITECTURES),

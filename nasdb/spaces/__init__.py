@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from nasdb.errors import UnknownName
 
 _SPACES = {"nb201": "nasdb.spaces.nb201:NB201Space", "nbgraph": "nasdb.spaces.nbgraph:NBGraphSpace"}
@@ -22,3 +24,25 @@ def get(name: str):
         module, cls = _SPACES[name].split(":")
         _cache[name] = getattr(importlib.import_module(module), cls)()
     return _cache[name]
+
+
+def to_indices(space, archs) -> np.ndarray:
+    """Integer indices for one architecture or a batch in any form the space reads.
+
+    Integer arrays are the fast path (one bounds check); anything else goes through
+    ``space.index`` one by one.
+    """
+    if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu":
+        arr = archs.reshape(-1).astype(np.int64, copy=False)
+    elif isinstance(archs, (str, int, np.integer)) or space.is_one(archs):
+        return np.array([space.index(archs)], dtype=np.int64)
+    elif isinstance(archs, (list, range)) and all(
+        isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in archs
+    ):
+        arr = np.array(archs, dtype=np.int64)
+    else:
+        return np.array([space.index(a) for a in archs], dtype=np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() >= space.size):
+        bad = arr[(arr < 0) | (arr >= space.size)][0]
+        space.index(int(bad))  # raises the space's own error
+    return arr

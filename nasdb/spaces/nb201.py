@@ -12,6 +12,7 @@ from functools import cached_property
 import numpy as np
 
 from nasdb.errors import UnknownName
+from nasdb.spaces import to_indices
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 # Edges (from, to) in the order the arch string lists them.
@@ -95,24 +96,13 @@ class NB201Space:
             return self.from_tuple(arch)
         raise UnknownName(f"nb201: cannot read an architecture from {type(arch).__name__}")
 
+    def is_one(self, arch) -> bool:
+        return isinstance(arch, tuple) and len(arch) == 6 and all(
+            isinstance(c, (int, np.integer)) for c in arch
+        )
+
     def indices(self, archs) -> np.ndarray:
-        """Vectorised ``index``: integer arrays pass through with a bounds check."""
-        arr = np.asarray(archs) if not isinstance(archs, np.ndarray) else archs
-        if arr.dtype.kind in "iu":
-            arr = arr.reshape(-1).astype(np.int64, copy=False)
-            if arr.size and (arr.min() < 0 or arr.max() >= SIZE):
-                bad = arr[(arr < 0) | (arr >= SIZE)][0]
-                raise UnknownName(f"nb201: index {bad} is outside 0..{SIZE - 1}")
-            return arr
-        if (
-            isinstance(archs, tuple)
-            and len(archs) == 6
-            and all(isinstance(c, (int, np.integer)) for c in archs)
-        ):
-            return np.array([self.from_tuple(archs)])
-        if isinstance(archs, (str, int, np.integer)):
-            return np.array([self.index(archs)])
-        return np.array([self.index(a) for a in archs], dtype=np.int64)
+        return to_indices(self, archs)
 
     # structure ---------------------------------------------------------------------
     def unique_strings(self) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from nasdb.errors import UnknownName
+from nasdb.spaces import to_indices
 
 LINKS = (
     (0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 1), (0, 0, 1, 2), (0, 0, 1, 3),
@@ -51,7 +52,8 @@ class NBGraphSpace:
             link_part, sep, ops_part = arch.partition("|")
             if not sep:
                 raise UnknownName(
-                    f"nbgraph: {arch!r} is neither a hash nor an encoding like '0,1,2,3|gcn,gat,skip,fc'"
+                    f"nbgraph: {arch!r} is neither a hash nor an encoding "
+                    "like '0,1,2,3|gcn,gat,skip,fc'"
                 )
             try:
                 link = [int(x) for x in link_part.split(",")]
@@ -74,17 +76,11 @@ class NBGraphSpace:
         except Exception:
             raise UnknownName(f"nbgraph: link {link} is not a valid NAS-Bench-Graph link") from None
 
+    def is_one(self, arch) -> bool:
+        return isinstance(arch, tuple) and len(arch) == 2 and not isinstance(arch[0], int)
+
     def indices(self, archs) -> np.ndarray:
-        arr = np.asarray(archs) if not isinstance(archs, np.ndarray) else archs
-        if arr.dtype.kind in "iu":
-            arr = arr.reshape(-1).astype(np.int64, copy=False)
-            if arr.size and (arr.min() < 0 or arr.max() >= SIZE):
-                bad = arr[(arr < 0) | (arr >= SIZE)][0]
-                raise UnknownName(f"nbgraph: {bad} is not a NAS-Bench-Graph hash")
-            return arr
-        if isinstance(archs, (str, int, np.integer)):
-            return np.array([self.index(archs)])
-        return np.array([self.index(a) for a in archs], dtype=np.int64)
+        return to_indices(self, archs)
 
     def arch_id(self, index: int) -> str:
         return str(index)

@@ -1,0 +1,77 @@
+"""The catalog directory: exact replacement on re-ingest, atomic files, rebuildable views."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from conftest import run_cli, snapshot
+
+from nasdb import connect
+from nasdb.catalog import DUCKDB_FILE, VIEWS_FILE, Catalog
+
+
+@pytest.fixture()
+def nats_home(tmp_path, shared_data):
+    home = tmp_path / "home"
+    result = run_cli("ingest", "nb201_nats", "--source", str(shared_data), "--home", str(home))
+    assert result.exit_code == 0, result.output
+    return home
+
+
+def _counts(home):
+    db = connect(home)
+    return db.sql("SELECT source, count(*) FROM evaluations GROUP BY ALL ORDER BY ALL").fetchall()
+
+
+def test_reingest_replaces_rows_exactly(nats_home, shared_data):
+    before = _counts(nats_home)
+    assert before == [("nb201_nats", 453_125)]
+    result = run_cli("ingest", "nb201_nats", "--source", str(shared_data), "--home", str(nats_home))
+    assert result.exit_code == 0, result.output
+    assert _counts(nats_home) == before
+    db = connect(nats_home)
+    dupes = db.sql(
+        "SELECT count(*) FROM (SELECT space, arch_id, task, metric, device, fidelity, seed, source"
+        " FROM evaluations GROUP BY ALL HAVING count(*) > 1)"
+    ).fetchall()[0][0]
+    assert dupes == 0
+    assert db.sql("SELECT count(*) FROM sources").fetchall()[0][0] == 1
+    assert db.sql("SELECT count(*) FROM architectures").fetchall()[0][0] == 15_625
+
+
+def test_no_temporary_files_left(nats_home):
+    assert not [p for p in nats_home.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_provenance_records_every_file(nats_home, shared_data):
+    sums = {}
+    for line in (shared_data / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        sums[name.removeprefix("./")] = digest
+    db = connect(nats_home)
+    files = db.sql("SELECT unnest(files, recursive := true) FROM sources").fetchall()
+    assert len(files) == 18
+    for path, _size, digest in files:
+        assert sums[f"nb201/freerea_nats/{path}"] == digest
+    licence, upstream = db.sql("SELECT licence, upstream FROM sources").fetchall()[0]
+    assert licence == "MIT" and "FreeREA@9c2a726" in upstream
+
+
+def test_views_rebuild_from_parquet_alone(nats_home):
+    query = "SELECT count(*), max(test_accuracy) FROM nb201 WHERE task = 'cifar10'"
+    expected = connect(nats_home).sql(query).fetchall()[0]
+    tables = {k: v for k, v in snapshot(nats_home).items() if k.endswith(".parquet")}
+    (nats_home / DUCKDB_FILE).unlink()
+    (nats_home / VIEWS_FILE).unlink()
+    assert connect(nats_home).sql(query).fetchall()[0] == expected  # views derived on the fly
+    Catalog(nats_home).rebuild_views()
+    con = duckdb.connect(str(nats_home / DUCKDB_FILE), read_only=True)
+    assert con.execute(query).fetchall()[0] == expected
+    con.close()
+    assert {k: v for k, v in snapshot(nats_home).items() if k.endswith(".parquet")} == tables
+
+
+def test_empty_catalog_answers_with_empty_views(tmp_path):
+    db = connect(tmp_path / "empty")
+    assert db.sql("SELECT count(*) FROM evaluations").fetchall()[0][0] == 0
+    assert db.spaces() == []
