@@ -97,8 +97,10 @@ class NB201Space:
         raise UnknownName(f"nb201: cannot read an architecture from {type(arch).__name__}")
 
     def is_one(self, arch) -> bool:
-        return isinstance(arch, tuple) and len(arch) == 6 and all(
-            isinstance(c, (int, np.integer)) for c in arch
+        return (
+            isinstance(arch, tuple)
+            and len(arch) == 6
+            and all(isinstance(c, (int, np.integer)) for c in arch)
         )
 
     def indices(self, archs) -> np.ndarray:
