@@ -1,0 +1,3 @@
+from nasdb.cli import main
+
+main()
