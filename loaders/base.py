@@ -119,6 +119,13 @@ def concat(tables: Sequence[pa.Table]) -> pa.Table:
     return pa.concat_tables(tables).combine_chunks()
 
 
+def printable(text: str, limit: int = 160) -> str:
+    """First line of a library message, with control bytes escaped, for a one-line error."""
+    line = (text.splitlines() or [""])[0]
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def read_csv(path: Path, columns: Sequence[str], key_type: pa.DataType | None = None) -> pa.Table:
     """Read a CSV and insist on ``columns`` (extra columns are allowed and ignored)."""
     import pyarrow.csv as pacsv
@@ -127,7 +134,7 @@ def read_csv(path: Path, columns: Sequence[str], key_type: pa.DataType | None = 
     try:
         table = pacsv.read_csv(path)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise IngestError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+        raise IngestError(f"{path}: not a readable CSV ({printable(str(exc))})") from None
     missing = [c for c in columns if c not in table.column_names]
     if missing:
         raise IngestError(
@@ -156,4 +163,7 @@ def expect_rows(path: Path, n: int, expected: int, what: str = "rows") -> None:
 def expect_permutation(path: Path, index: np.ndarray, size: int) -> None:
     """Every architecture of a complete table appears exactly once."""
     if len(index) != size or not np.array_equal(np.sort(index), np.arange(size)):
-        raise IngestError(f"{path}: does not list each of the {size} architectures exactly once")
+        raise IngestError(
+            f"{path}: {len(index):,} rows, expected each of the {size:,} architectures exactly "
+            "once (truncated or wrong file?)"
+        )

@@ -100,7 +100,10 @@ class Catalog:
         root: str | os.PathLike | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> list[Ingested]:
-        """Read every named source, and only when all read cleanly, write them all."""
+        """Read every named source, and only when all read cleanly, write them all.
+
+        ``progress`` is called with each source's name once it has been read.
+        """
         import time
 
         from nasdb import loaders
@@ -108,12 +111,12 @@ class Catalog:
         read = []
         for name in names:
             module = loaders.get(name)
-            if progress:
-                progress(name)
             start = time.perf_counter()
             directory = source_dir(module.SOURCE, root)
             data = module.read(directory)
             read.append((module.SOURCE, data, directory, time.perf_counter() - start))
+            if progress:
+                progress(name)
         done = []
         for source, data, directory, seconds in read:
             start = time.perf_counter()
