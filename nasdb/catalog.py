@@ -26,6 +26,8 @@ from pathlib import Path
 from nasdb.errors import IngestError, NasdbError
 
 VIEWS_FILE = "views.sql"
+HOME_TOKEN = "@NASDB_HOME@"  # views.sql names files relative to the home, so a catalog can move
+TABLES = ("evaluations", "sources", "architectures")
 DUCKDB_FILE = "nasdb.duckdb"
 
 
@@ -179,11 +181,29 @@ class Catalog:
 
         return views.statements(self)
 
+    def table_listing(self) -> str:
+        """The Parquet files the views cover, to tell a stale ``views.sql`` from a fresh one."""
+        names = [str(p.relative_to(self.home)) for t in TABLES for p in self.files(t)]
+        return "-- tables: " + " ".join(names)
+
+    def saved_views(self) -> str | None:
+        """``views.sql`` with this home's path put in, or None if missing or stale."""
+        try:
+            text = (self.home / VIEWS_FILE).read_text()
+        except OSError:
+            return None
+        header, _, body = text.partition("\n")
+        if header != self.table_listing():
+            return None
+        return body.replace(HOME_TOKEN, str(self.home).replace("'", "''"))
+
     def rebuild_views(self) -> None:
         import duckdb
 
         statements = self.view_statements()
-        self._write_text(";\n".join(statements) + ";\n", self.home / VIEWS_FILE)
+        body = ";\n".join(statements) + ";\n"
+        portable = body.replace(str(self.home).replace("'", "''"), HOME_TOKEN)
+        self._write_text(self.table_listing() + "\n" + portable, self.home / VIEWS_FILE)
         target = self.home / DUCKDB_FILE
         tmp = _mkstemp(target)
         os.unlink(tmp)  # duckdb creates the file itself

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 
 from nasdb import spaces
-from nasdb.catalog import VIEWS_FILE, Catalog, resolve_home
+from nasdb.catalog import Catalog, resolve_home
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
 _KEY_COLUMNS = ("space", "task", "metric", "device", "fidelity", "seed", "source", "unit")
@@ -56,10 +56,10 @@ class Database:
         self.catalog = Catalog(home)
         self.home: Path = self.catalog.home
         self.con = duckdb.connect(":memory:")
-        views = self.home / VIEWS_FILE
-        if views.is_file():
-            self.con.execute(views.read_text())
-        else:
+        saved = self.catalog.saved_views()
+        if saved is not None:
+            self.con.execute(saved)
+        else:  # missing or stale (a crash between table writes): derive from the tables
             for stmt in self.catalog.view_statements():
                 self.con.execute(stmt)
         self._keys: list[Key] | None = None

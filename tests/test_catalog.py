@@ -75,3 +75,18 @@ def test_empty_catalog_answers_with_empty_views(tmp_path):
     db = connect(tmp_path / "empty")
     assert db.sql("SELECT count(*) FROM evaluations").fetchall()[0][0] == 0
     assert db.spaces() == []
+
+
+def test_a_moved_catalog_still_answers(nats_home, tmp_path):
+    moved = tmp_path / "elsewhere"
+    nats_home.rename(moved)
+    got = connect(moved).lookup("nb201", [6111], task="cifar10", metric="test_accuracy")
+    assert round(float(got[0]), 2) == 94.37
+
+
+def test_stale_views_are_not_trusted(nats_home):
+    # A table the saved views do not list (as after a crash mid-ingest) is still seen.
+    extra = nats_home / "evaluations" / "copy.parquet"
+    extra.write_bytes((nats_home / "evaluations" / "nb201_nats.parquet").read_bytes())
+    n = connect(nats_home).sql("SELECT count(*) FROM evaluations").fetchall()[0][0]
+    assert n == 2 * 453_125
