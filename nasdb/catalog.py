@@ -139,7 +139,7 @@ class Catalog:
 
         from nasdb import spaces
         from nasdb.loaders.base import sha256
-        from nasdb.schema import ARCHITECTURES, SOURCES
+        from nasdb.schema import ARCHITECTURES, KEY_FIELDS, SOURCES
 
         ev = data.evaluations
         files = [
@@ -156,6 +156,10 @@ class Catalog:
         arch = pa.table(
             {"space": [source.space] * len(seen), "arch_index": seen, **space.architectures(seen)}
         ).select(ARCHITECTURES.names)
+        keys = ev.group_by(list(KEY_FIELDS), use_threads=False).aggregate([("value", "count")])
+        keys = keys.rename_columns([*KEY_FIELDS, "rows"]).sort_by(
+            [(f, "ascending") for f in KEY_FIELDS]
+        )
         row = {
             "name": source.name,
             "space": source.space,
@@ -165,6 +169,7 @@ class Catalog:
             "licence": source.licence,
             "files": files,
             "rows": ev.num_rows,
+            "keys": keys.to_pylist(),
             "ingested_at": datetime.now(timezone.utc),
         }
         self._write_parquet(ev, self.table_dir("evaluations") / f"{source.name}.parquet")

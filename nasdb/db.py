@@ -18,7 +18,7 @@ from nasdb import spaces
 from nasdb.catalog import Catalog, resolve_home
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
-_KEY_COLUMNS = ("space", "task", "metric", "device", "fidelity", "seed", "source", "unit")
+_KEY_COLUMNS = ("space", "task", "metric", "device", "fidelity", "seed", "unit", "source")
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,8 @@ class Key:
     device: str | None
     fidelity: int | None
     seed: int | None
-    source: str
     unit: str
+    source: str
 
     def describe(self) -> str:
         parts = [f"task={self.task}", f"metric={self.metric}"]
@@ -78,9 +78,10 @@ class Database:
     def keys(self) -> list[Key]:
         """Every distinct measured column in the catalog."""
         if self._keys is None:
-            cols = ", ".join(_KEY_COLUMNS)
+            cols = ", ".join(f"k.{c}" for c in _KEY_COLUMNS if c not in ("space", "source"))
             rows = self.con.execute(
-                f"SELECT DISTINCT {cols} FROM evaluations ORDER BY ALL"
+                f"SELECT space, {cols}, name FROM (SELECT space, name, unnest(keys) AS k "
+                "FROM sources) ORDER BY ALL"
             ).fetchall()
             self._keys = [Key(*r) for r in rows]
         return self._keys

@@ -32,6 +32,12 @@ ARCHITECTURES = pa.schema(
 
 SOURCE_FILE = pa.struct([("path", pa.string()), ("bytes", pa.int64()), ("sha256", pa.string())])
 
+# Each distinct measured column of a source, so listings never scan the evaluations.
+KEY_FIELDS = ("task", "metric", "device", "fidelity", "seed", "unit")
+SOURCE_KEY = pa.struct(
+    [(f, EVALUATIONS.field(f).type) for f in KEY_FIELDS] + [("rows", pa.int64())]
+)
+
 SOURCES = pa.schema(
     [
         ("name", pa.string()),
@@ -42,6 +48,7 @@ SOURCES = pa.schema(
         ("licence", pa.string()),
         ("files", pa.list_(SOURCE_FILE)),
         ("rows", pa.int64()),
+        ("keys", pa.list_(SOURCE_KEY)),
         ("ingested_at", pa.timestamp("s", tz="UTC")),
     ]
 )

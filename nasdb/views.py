@@ -27,9 +27,7 @@ def _files_sql(files: list[Path], schema) -> str:
     if files:
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         return f"SELECT * FROM read_parquet([{listed}])"
-    cols = ", ".join(
-        f"CAST(NULL AS {_DUCK_TYPES.get(str(f.type), 'VARCHAR')}) AS {f.name}" for f in schema
-    )
+    cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in schema)
     return f"SELECT {cols} LIMIT 0"
 
 
