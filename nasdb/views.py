@@ -14,13 +14,19 @@ from pathlib import Path
 
 from nasdb.schema import ARCHITECTURES, EVALUATIONS, SOURCES
 
-_DUCK_TYPES = {
-    "string": "VARCHAR",
-    "int64": "BIGINT",
-    "int32": "INTEGER",
-    "double": "DOUBLE",
-    "timestamp[s, tz=UTC]": "TIMESTAMPTZ",
-}
+_DUCK_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "double": "DOUBLE"}
+
+
+def _duck_type(t) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_list(t):
+        return _duck_type(t.value_type) + "[]"
+    if pa.types.is_struct(t):
+        return "STRUCT(" + ", ".join(f"{f.name} {_duck_type(f.type)}" for f in t) + ")"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ"
+    return _DUCK_TYPES[str(t)]
 
 
 def _files_sql(files: list[Path], schema) -> str:
