@@ -1,0 +1,182 @@
+"""HW-NAS-Bench CSV loader: real facts and every kind of bad input."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pyarrow.compute as pc
+import pytest
+from conftest import assert_ingest_fails, run_cli
+from nasdb.loaders import hw_nas_bench_csv as hw
+from nasdb.loaders.base import read_csv
+
+from nasdb import connect, spaces
+
+NAME = "nb201_hwnas"
+SIZE = 15_625
+EDGETPU_COMPILED = 10_926  # the other 4,699 cells failed the Edge TPU compiler (-1 upstream)
+
+
+@pytest.fixture(scope="module")
+def source(shared_data):
+    return shared_data / hw.SOURCE.subdir
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, source):
+    """A catalog that already holds the valid files once; failed ingests must leave it so."""
+    home = tmp_path_factory.mktemp("hwnas_home")
+    result = run_cli("ingest", NAME, "--source", str(source), "--home", str(home))
+    assert result.exit_code == 0, result.output
+    return home
+
+
+@pytest.fixture(scope="module")
+def db(home):
+    return connect(home)
+
+
+@pytest.fixture()
+def src(tmp_path, source):
+    copy = tmp_path / "hw_nas_bench"
+    shutil.copytree(source, copy)
+    return copy
+
+
+def test_every_device_covers_every_cell(db):
+    rows = db.sql(
+        "SELECT task, device, metric, unit, count(*), count(DISTINCT arch_index), min(value) "
+        "FROM evaluations WHERE source = 'nb201_hwnas' GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert {r[0] for r in rows} == {"cifar10", "cifar100", "imagenet16-120"}
+    assert len(rows) == 3 * 10
+    for task, device, metric, unit, n, distinct, low in rows:
+        assert n == distinct
+        assert n == (EDGETPU_COMPILED if device == "edgetpu" else SIZE), (task, device, metric)
+        assert unit == {"latency": "ms", "energy": "mJ", "arithmetic_intensity": ""}[metric]
+        assert low > 0
+    devices = {r[1] for r in rows}
+    assert devices == {"edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss", "fpga"}
+
+
+def test_edgetpu_failures_are_the_minus_one_cells(source):
+    t = read_csv(source / "hw_cifar10.csv", ["net", "edgetpu_latency"])
+    failed = np.flatnonzero(t.column("edgetpu_latency").to_numpy() == -1)
+    index = hw.tuple_indices(t.column("net"), source / "hw_cifar10.csv")
+    ev = hw.read(source).evaluations
+    mask = pc.and_(pc.equal(ev["device"], "edgetpu"), pc.equal(ev["task"], "cifar10"))
+    have = set(ev.filter(mask)["arch_index"].to_pylist())
+    assert len(failed) == SIZE - EDGETPU_COMPILED
+    assert have.isdisjoint(index[failed].tolist())
+
+
+def test_known_cell_matches_hw_nas_bench_api(db):
+    # HW-NAS-Bench README prints these for architecture No. 0 on CIFAR-10.
+    assert spaces.get("nb201").index("(4, 3, 3, 0, 0, 0)") == 0
+    rows = dict(
+        db.sql(
+            "SELECT device || '_' || metric, value FROM evaluations "
+            "WHERE source = 'nb201_hwnas' AND task = 'cifar10' AND arch_index = 0"
+        ).fetchall()
+    )
+    assert rows["edgegpu_latency"] == pytest.approx(5.807418537139893)
+    assert rows["edgegpu_energy"] == pytest.approx(24.226614330768584)
+    assert rows["raspi4_latency"] == pytest.approx(10.481976820010459)
+    assert rows["edgetpu_latency"] == pytest.approx(0.9571811309997429)
+    assert rows["pixel3_latency"] == pytest.approx(3.60585)
+    assert rows["eyeriss_energy"] == pytest.approx(0.6872827644999999)
+    assert rows["fpga_energy"] == pytest.approx(18.01072)
+
+
+def test_tuple_keys_decode_to_official_order(source):
+    # The CSV rows are in official index order, so vectorised decoding must give 0..N-1,
+    # and it must agree with the space's own per-key parser.
+    t = read_csv(source / "hw_ImageNet16-120.csv", ["net"])
+    index = hw.tuple_indices(t.column("net"), source / "hw_ImageNet16-120.csv")
+    assert np.array_equal(index, np.arange(SIZE))
+    space = spaces.get("nb201")
+    sample = t.column("net").to_pylist()[::97]
+    assert [space.index(k) for k in sample] == index[::97].tolist()
+
+
+def test_sensible_ranges(db):
+    row = db.sql(
+        "SELECT max(value) FILTER (WHERE metric = 'latency'), "
+        "max(value) FILTER (WHERE metric = 'energy'), "
+        "avg(value) FILTER (WHERE metric = 'latency' AND task = 'imagenet16-120' "
+        "  AND device = 'eyeriss') < avg(value) FILTER (WHERE metric = 'latency' "
+        "  AND task = 'cifar10' AND device = 'eyeriss') "
+        "FROM evaluations WHERE source = 'nb201_hwnas'"
+    ).fetchall()[0]
+    assert row[0] < 100 and row[1] < 100  # ms and mJ for one 32x32 or 16x16 image
+    assert row[2]  # 16x16 ImageNet16-120 inputs are cheaper than 32x32 CIFAR ones
+
+
+def test_missing_file(src, home):
+    (src / "hw_cifar100.csv").unlink()
+    assert_ingest_fails(NAME, src, home, "hw_cifar100.csv", "not found")
+
+
+def test_truncated_file(src, home):
+    f = src / "hw_cifar10.csv"
+    f.write_bytes(f.read_bytes()[:1_000_000])
+    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv")
+
+
+def test_truncated_at_line_end(src, home):
+    f = src / "hw_cifar10.csv"
+    lines = f.read_text().splitlines()
+    f.write_text("\n".join(lines[:9000]) + "\n")
+    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "8999 rows", "15625")
+
+
+def test_corrupt_bytes(src, home):
+    f = src / "hw_ImageNet16-120.csv"
+    data = bytearray(f.read_bytes())
+    data[50_000:50_040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
+    f.write_bytes(bytes(data))
+    assert_ingest_fails(NAME, src, home, "hw_ImageNet16-120.csv")
+
+
+def test_wrong_columns(src, home):
+    f = src / "hw_cifar10.csv"
+    lines = f.read_text().splitlines()
+    lines[0] = lines[0].replace("fpga_energy", "fpga_power")
+    f.write_text("\n".join(lines) + "\n")
+    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "fpga_energy")
+
+
+def test_key_that_does_not_parse(src, home):
+    f = src / "hw_cifar100.csv"
+    lines = f.read_text().splitlines()
+    lines[5] = lines[5].replace(lines[5][: lines[5].index(")") + 2], '"(4, 3, 7, 0, 0, 0)"', 1)
+    f.write_text("\n".join(lines) + "\n")
+    assert_ingest_fails(NAME, src, home, "hw_cifar100.csv", "(4, 3, 7, 0, 0, 0)", "op tuple")
+
+
+def test_duplicate_key(src, home):
+    f = src / "hw_cifar10.csv"
+    lines = f.read_text().splitlines()
+    key = lines[1][: lines[1].index(")") + 2]
+    lines[2] = key + lines[2][lines[2].index(")") + 2 :]
+    f.write_text("\n".join(lines) + "\n")
+    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "exactly once")
+
+
+def test_text_where_numbers_belong(src, home):
+    f = src / "hw_cifar10.csv"
+    lines = f.read_text().splitlines()
+    head, rest = lines[3].split('",', 1)
+    lines[3] = head + '",fast,' + rest.split(",", 1)[1]
+    f.write_text("\n".join(lines) + "\n")
+    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "edgegpu_latency", "numbers")
+
+
+def test_negative_latency_outside_edgetpu(src, home):
+    f = src / "hw_cifar10.csv"
+    lines = f.read_text().splitlines()
+    head, rest = lines[3].split('",', 1)
+    lines[3] = head + '",-1.0,' + rest.split(",", 1)[1]
+    f.write_text("\n".join(lines) + "\n")
+    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "edgegpu_latency", "positive")
