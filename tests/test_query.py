@@ -40,7 +40,8 @@ def test_hw_nas_bench_complete(db):
         "AND metric = 'latency' GROUP BY ALL"
     ).fetchall()
     assert len(rows) == 18  # 6 devices x 3 datasets
-    assert all(r[3] == 15_625 for r in rows)
+    # The Edge TPU compiler rejected 4,699 cells; upstream marks them -1, nasdb holds no row.
+    assert all(r[3] == (10_926 if r[1] == "edgetpu" else 15_625) for r in rows)
 
 
 def test_nbgraph_counts(db):
