@@ -2,7 +2,8 @@
 
 Each CSV is keyed by the official NAS-Bench-201 index. ``accuracies.csv`` holds the
 200-epoch test accuracy averaged over seeds; the others hold parameter counts and
-training-free scores with the seconds each took to compute.
+training-free scores with the seconds each took to compute. Upstream writes ImageNet16-120
+parameter counts in units, the other datasets' in millions; nasdb stores millions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from nasdb.loaders.base import (
     read_csv,
 )
 
+from nasdb.errors import IngestError
 from nasdb.spaces.nb201 import SIZE
 
 DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16-120"}
@@ -32,6 +34,8 @@ QUANTITIES = {
     "nregions": ("nregions", "nregions", "", None, True),
 }
 TIME_COLUMN = "time=[s]"
+# The ImageNet16-120 parameter file counts single parameters; the others count millions.
+PARAMS_SCALE = {"cifar10": 1.0, "cifar100": 1.0, "ImageNet16-120": 1e-6}
 
 SOURCE = Source(
     name="nb201_nats",
@@ -55,13 +59,18 @@ def read(path: Path) -> SourceData:
             t = read_csv(f, cols)
             index = numeric(t, "index", f).astype("int64")
             expect_permutation(f, index, SIZE)
+            values = numeric(t, column, f)
+            if metric == "params":
+                values = values * PARAMS_SCALE[folder]
+                if not ((values > 0) & (values < 10)).all():
+                    raise IngestError(f"{f}: parameter counts outside 0..10 M; wrong file?")
             common = dict(task=task, fidelity=fidelity)
             tables.append(
                 evaluations(
                     "nb201",
                     SOURCE.name,
                     index,
-                    numeric(t, column, f),
+                    values,
                     metric=metric,
                     unit=unit,
                     **common,

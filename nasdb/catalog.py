@@ -5,13 +5,14 @@ Layout under ``home``::
     evaluations/<source>.parquet   long-form facts of one source (replaced whole on re-ingest)
     sources/<source>.parquet       its provenance row
     architectures/<space>.parquet  one row per architecture of the space seen in any source
+    wide/<space>.parquet           the space's wide table, derived from the evaluations
     views.sql                      the view definitions, derived from the tables
     nasdb.duckdb                   the same views in a DuckDB file, for the duckdb CLI
 
 Every file is written to a temporary name and renamed into place, and a whole ingest is
 validated in memory before the first write, so a failed ingest leaves the catalog as it was.
-The DuckDB file and ``views.sql`` hold nothing that the Parquet tables do not, and are
-rebuilt by :meth:`Catalog.rebuild_views`.
+The wide tables, ``views.sql`` and the DuckDB file hold nothing that the other tables do
+not, and are rebuilt by :meth:`Catalog.rebuild_views`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from nasdb.errors import IngestError, NasdbError
 
 VIEWS_FILE = "views.sql"
 HOME_TOKEN = "@NASDB_HOME@"  # views.sql names files relative to the home, so a catalog can move
-TABLES = ("evaluations", "sources", "architectures")
+TABLES = ("evaluations", "sources", "architectures", "wide")
 DUCKDB_FILE = "nasdb.duckdb"
 
 
@@ -203,9 +204,30 @@ class Catalog:
         return body.replace(HOME_TOKEN, str(self.home).replace("'", "''"))
 
     def rebuild_views(self) -> None:
+        """Materialise the wide tables, then write ``views.sql`` and the DuckDB file."""
         import duckdb
 
-        statements = self.view_statements()
+        from nasdb import views
+
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        statements = views.base_statements(self)
+        for stmt in statements:
+            con.execute(stmt)
+        selects = views.wide_selects(con)
+        for stale in self.files("wide"):
+            if stale.stem not in selects:
+                stale.unlink()
+        for space, select in selects.items():
+            target = self.table_dir("wide") / f"{space}.parquet"
+            tmp = _mkstemp(target)
+            try:
+                con.execute(f"COPY ({select}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+                os.replace(tmp, target)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+            statements.append(views.wide_view(space, target))
+        con.close()
         body = ";\n".join(statements) + ";\n"
         portable = body.replace(str(self.home).replace("'", "''"), HOME_TOKEN)
         self._write_text(self.table_listing() + "\n" + portable, self.home / VIEWS_FILE)

@@ -56,6 +56,7 @@ class Database:
         self.catalog = Catalog(home)
         self.home: Path = self.catalog.home
         self.con = duckdb.connect(":memory:")
+        self.con.execute("SET enable_progress_bar = false")
         saved = self.catalog.saved_views()
         if saved is not None:
             self.con.execute(saved)

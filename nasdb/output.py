@@ -20,7 +20,7 @@ def write(rel, fmt: str, output: Path | None) -> None:
             raise NasdbError("--format parquet needs --output FILE")
         import pyarrow.parquet as pq
 
-        pq.write_table(rel.arrow(), output)
+        pq.write_table(rel.to_arrow_table(), output)
         return
     if fmt == "table":
         text = table(rel.columns, rel.fetchall())

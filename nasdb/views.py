@@ -53,9 +53,8 @@ def _ident(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
-def statements(catalog) -> list[str]:
-    import duckdb
-
+def base_statements(catalog) -> list[str]:
+    """The long views: evaluations, sources, architectures."""
     from nasdb import spaces
 
     out = [
@@ -79,19 +78,39 @@ def statements(catalog) -> list[str]:
         " WHERE e.metric IN ('params', 'flops') GROUP BY e.space, e.arch_index"
         ") p ON a.space = p.space AND a.arch_index = p.arch_index"
     )
-    if not present:
-        return out
-    con = duckdb.connect()
-    for stmt in out[:2]:
-        con.execute(stmt)
-    combos = con.execute(
-        "SELECT space, metric, device, fidelity, source, bool_or(seed IS NULL) "
-        "FROM evaluations GROUP BY ALL ORDER BY ALL"
-    ).fetchall()
-    con.close()
-    for space in present:
-        out.append(_wide_view(space, [c[1:] for c in combos if c[0] == space]))
     return out
+
+
+def wide_selects(con) -> dict[str, str]:
+    """The SELECT behind each space's wide view; ``con`` has the base views."""
+    combos = con.execute(
+        "SELECT space, k.metric, k.device, k.fidelity, name, bool_or(k.seed IS NULL) "
+        "FROM (SELECT space, name, unnest(keys) AS k FROM sources) GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    by_space: dict[str, list[tuple]] = defaultdict(list)
+    for space, *combo in combos:
+        by_space[space].append(tuple(combo))
+    return {space: _wide_select(space, c) for space, c in by_space.items()}
+
+
+def wide_view(space: str, select_or_file: str | Path) -> str:
+    """A wide view over its materialised Parquet file, or computed live from its SELECT."""
+    if isinstance(select_or_file, Path):
+        select_or_file = _files_sql([select_or_file], None)
+    return f'CREATE OR REPLACE VIEW "{_ident(space)}" AS {select_or_file}'
+
+
+def statements(catalog) -> list[str]:
+    """All views, the wide ones computed live: for a catalog whose saved views are stale."""
+    import duckdb
+
+    base = base_statements(catalog)
+    con = duckdb.connect()
+    for stmt in base:
+        con.execute(stmt)
+    selects = wide_selects(con)
+    con.close()
+    return base + [wide_view(space, select) for space, select in selects.items()]
 
 
 def _priority(source: str) -> int:
@@ -103,7 +122,8 @@ def _priority(source: str) -> int:
         return -1
 
 
-def _wide_view(space: str, combos: list[tuple]) -> str:
+def _wide_select(space: str, combos: list[tuple]) -> str:
+    """Name a column for every measured quantity, then pivot the long rows onto them."""
     top_fidelity: dict[tuple, int] = {}
     by_quantity: dict[tuple, list] = defaultdict(list)
     for metric, device, fidelity, source, has_aggregate in combos:
@@ -111,7 +131,7 @@ def _wide_view(space: str, combos: list[tuple]) -> str:
             key = (metric, device)
             top_fidelity[key] = max(top_fidelity.get(key, fidelity), fidelity)
         by_quantity[(metric, device, fidelity)].append((source, has_aggregate))
-    columns = []
+    mapping, names = [], []
     for (metric, device, fidelity), sources in sorted(
         by_quantity.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", -(kv[0][2] or 0))
     ):
@@ -121,22 +141,24 @@ def _wide_view(space: str, combos: list[tuple]) -> str:
             name += f"_e{fidelity}"
         for rank, (source, has_aggregate) in enumerate(sources):
             col = _ident(name + (f"_{source}" if rank else ""))
-            cond = " AND ".join(
-                [
-                    f"metric = {_lit(metric)}",
-                    _is("device", device),
-                    _is("fidelity", fidelity),
-                    f"source = {_lit(source)}",
-                    *(["seed IS NULL"] if has_aggregate else []),
-                ]
-            )
-            columns.append(f'avg(e.value) FILTER (WHERE {cond}) AS "{col}"')
+            names.append(col)
+            values = (metric, device, fidelity, source, has_aggregate, col)
+            mapping.append("(" + ", ".join(_lit(v) for v in values) + ")")
+    long = (
+        "SELECT e.arch_index, e.task, m.col, avg(e.value) AS v FROM evaluations e JOIN (VALUES "
+        + ", ".join(mapping)
+        + ") m(metric, device, fidelity, source, aggregate_only, col)"
+        " ON e.metric = m.metric AND e.device IS NOT DISTINCT FROM m.device"
+        " AND e.fidelity IS NOT DISTINCT FROM m.fidelity AND e.source = m.source"
+        f" WHERE e.space = {_lit(space)} AND (e.seed IS NULL OR NOT m.aggregate_only)"
+        " GROUP BY ALL"
+    )
+    listed = ", ".join(_lit(n) for n in names)
     return (
-        f'CREATE OR REPLACE VIEW "{_ident(space)}" AS SELECT e.arch_id, e.arch_index, '
-        "a.encoding, a.iso_id, e.task, "
-        + ", ".join(columns)
-        + " FROM evaluations e JOIN architectures_base a"
-        " ON a.space = e.space AND a.arch_index = e.arch_index"
-        f" WHERE e.space = {_lit(space)} GROUP BY e.arch_id, e.arch_index, a.encoding,"
-        " a.iso_id, e.task"
+        "SELECT a.arch_id, w.arch_index, a.encoding, a.iso_id, w.task, "
+        + ", ".join(f'w."{n}"' for n in names)
+        + f" FROM (PIVOT ({long}) ON col IN ({listed}) USING first(v)"
+        " GROUP BY arch_index, task) w JOIN architectures_base a"
+        f" ON a.space = {_lit(space)} AND a.arch_index = w.arch_index"
+        " ORDER BY w.task, w.arch_index"
     )

@@ -55,6 +55,7 @@ def test_layout_units_and_fidelity(v1):
     assert combos == {
         ("cifar10", "test_accuracy", "%", 200),
         ("cifar10", "valid_accuracy", "%", 200),
+        ("cifar10-valid", "test_accuracy", "%", 200),
         ("cifar10", "params", "M", None),
         ("cifar10", "jacov", "", None),
     }
