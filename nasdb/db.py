@@ -50,26 +50,38 @@ _UNSET = object()
 
 
 class Database:
-    """An open catalog. Cheap to create: views are defined in an in-memory DuckDB."""
+    """An open catalog in an in-memory DuckDB.
+
+    Views are defined on the first SQL query; lookups read the source's own Parquet file
+    directly, so a search loop's first answer does not wait for view binding.
+    """
 
     def __init__(self, home: str | os.PathLike | None = None):
         self.catalog = Catalog(home)
         self.home: Path = self.catalog.home
-        self.con = duckdb.connect(":memory:")
-        self.con.execute("SET enable_progress_bar = false")
-        saved = self.catalog.saved_views()
-        if saved is not None:
-            self.con.execute(saved)
-        else:  # missing or stale (a crash between table writes): derive from the tables
-            for stmt in self.catalog.view_statements():
-                self.con.execute(stmt)
+        self._con = duckdb.connect(":memory:")
+        self._con.execute("SET enable_progress_bar = false")
+        self._views = False
         self._keys: list[Key] | None = None
         self._resolved: dict[tuple, Key] = {}
         self._columns: dict[Key, np.ndarray] = {}
 
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, with the catalog's views defined."""
+        if not self._views:
+            saved = self.catalog.saved_views()
+            if saved is not None:
+                self._con.execute(saved)
+            else:  # missing or stale (a crash between table writes): derive from the tables
+                for stmt in self.catalog.view_statements():
+                    self._con.execute(stmt)
+            self._views = True
+        return self._con
+
     # SQL ---------------------------------------------------------------------------
     def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
-        """A DuckDB relation: ``.df()``, ``.arrow()``, ``.pl()``, ``.fetchall()``."""
+        """A DuckDB relation: ``.df()``, ``.to_arrow_table()``, ``.pl()``, ``.fetchall()``."""
         try:
             return self.con.sql(query, params=params)
         except duckdb.Error as exc:
@@ -79,10 +91,14 @@ class Database:
     def keys(self) -> list[Key]:
         """Every distinct measured column in the catalog."""
         if self._keys is None:
+            files = self.catalog.files("sources")
+            if not files:
+                return []
             cols = ", ".join(f"k.{c}" for c in _KEY_COLUMNS if c not in ("space", "source"))
-            rows = self.con.execute(
+            rows = self._con.execute(
                 f"SELECT space, {cols}, name FROM (SELECT space, name, unnest(keys) AS k "
-                "FROM sources) ORDER BY ALL"
+                "FROM read_parquet(?)) ORDER BY ALL",
+                [[str(f) for f in files]],
             ).fetchall()
             self._keys = [Key(*r) for r in rows]
         return self._keys
@@ -188,11 +204,12 @@ class Database:
         """Dense values of one key, NaN where the table has none."""
         col = self._columns.get(key)
         if col is None:
-            res = self.con.execute(
-                "SELECT arch_index, value FROM evaluations WHERE space = ? AND metric = ? "
-                "AND source = ? AND task IS NOT DISTINCT FROM ? AND device IS NOT DISTINCT FROM ?"
+            path = self.catalog.table_dir("evaluations") / f"{key.source}.parquet"
+            res = self._con.execute(
+                "SELECT arch_index, value FROM read_parquet(?) WHERE space = ? AND metric = ? "
+                "AND task IS NOT DISTINCT FROM ? AND device IS NOT DISTINCT FROM ?"
                 " AND fidelity IS NOT DISTINCT FROM ? AND seed IS NOT DISTINCT FROM ?",
-                [key.space, key.metric, key.source, key.task, key.device, key.fidelity, key.seed],
+                [str(path), key.space, key.metric, key.task, key.device, key.fidelity, key.seed],
             ).fetchnumpy()
             col = np.full(spaces.get(key.space).size, np.nan)
             col[res["arch_index"]] = res["value"]

@@ -190,6 +190,9 @@ class Cells:
                     ops=self.ops,
                     num_vertices=self.num_vertices,
                 )
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the cache from others
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
