@@ -25,31 +25,25 @@ REPO = Path(__file__).resolve().parents[1]
 # Peak RSS from VmHWM: ru_maxrss of a forked child can report the parent's peak.
 PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
 
-COLD_NASDB = (
-    """
+COLD_NASDB = """
 import time
 t0 = time.perf_counter()
 import nasdb
 db = nasdb.connect({home!r})
 v = db.lookup("nbgraph", [{arch}], task="cora", metric="test_accuracy")
 t1 = time.perf_counter()
-print(t1 - t0, %s)
+print(t1 - t0, {peak})
 """
-    % PEAK
-)
 
-COLD_NBG = (
-    """
+COLD_NBG = """
 import time
 t0 = time.perf_counter()
 from nas_bench_graph import light_read
 bench = light_read("cora")
 v = bench[{arch}]["perf"]
 t1 = time.perf_counter()
-print(t1 - t0, %s)
+print(t1 - t0, {peak})
 """
-    % PEAK
-)
 
 
 def emit(**record) -> None:
@@ -112,8 +106,10 @@ def main() -> None:
     archs = np.array([r[0] for r in cora.fetchall()], dtype=np.int64)
     arch = int(archs[0])
 
-    t_nasdb, wall_nasdb, rss_nasdb = cold(COLD_NASDB.format(home=str(home), arch=arch), args.repeat)
-    t_nbg, wall_nbg, rss_nbg = cold(COLD_NBG.format(arch=arch), args.repeat)
+    t_nasdb, wall_nasdb, rss_nasdb = cold(
+        COLD_NASDB.format(home=str(home), arch=arch, peak=PEAK), args.repeat
+    )
+    t_nbg, wall_nbg, rss_nbg = cold(COLD_NBG.format(arch=arch, peak=PEAK), args.repeat)
     emit(
         bench="cold_start",
         tool="nasdb",
