@@ -32,3 +32,8 @@ def get(name: str) -> ModuleType:
     if name not in REGISTRY:
         raise UnknownName(f"unknown source {name!r}; available: {', '.join(names())}")
     return importlib.import_module(REGISTRY[name])
+
+
+def priority(name: str) -> int:
+    """Which source answers first when several hold the same quantity (higher wins)."""
+    return get(name).SOURCE.priority if name in REGISTRY else -1

@@ -189,13 +189,7 @@ class Database:
         if len(cands) > 1:
             from nasdb import loaders
 
-            def rank(k: Key):
-                try:
-                    return loaders.get(k.source).SOURCE.priority
-                except UnknownName:
-                    return -1
-
-            cands.sort(key=lambda k: (-rank(k), k.source))
+            cands.sort(key=lambda k: (-loaders.priority(k.source), k.source))
         key = cands[0]
         self._resolved[memo] = key
         return key

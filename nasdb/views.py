@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from nasdb import loaders
 from nasdb.schema import ARCHITECTURES, EVALUATIONS, SOURCES
 
 _DUCK_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "double": "DOUBLE"}
@@ -113,15 +114,6 @@ def statements(catalog) -> list[str]:
     return base + [wide_view(space, select) for space, select in selects.items()]
 
 
-def _priority(source: str) -> int:
-    from nasdb import loaders
-
-    try:
-        return loaders.get(source).SOURCE.priority
-    except Exception:  # a source written by an older version: lowest priority
-        return -1
-
-
 def _wide_select(space: str, combos: list[tuple]) -> str:
     """Name a column for every measured quantity, then pivot the long rows onto them."""
     top_fidelity: dict[tuple, int] = {}
@@ -135,7 +127,7 @@ def _wide_select(space: str, combos: list[tuple]) -> str:
     for (metric, device, fidelity), sources in sorted(
         by_quantity.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", -(kv[0][2] or 0))
     ):
-        sources.sort(key=lambda s: (-_priority(s[0]), s[0]))
+        sources.sort(key=lambda s: (-loaders.priority(s[0]), s[0]))
         name = metric + (f"_{device}" if device else "")
         if fidelity is not None and fidelity != top_fidelity[(metric, device)]:
             name += f"_e{fidelity}"
