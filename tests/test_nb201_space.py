@@ -57,3 +57,17 @@ def test_vectorised_indices():
 def test_bad_architectures_raise_clear_errors(bad):
     with pytest.raises(UnknownName, match="nb201"):
         NB201.indices([bad]) if not isinstance(bad, tuple) else NB201.index(bad)
+
+
+def test_vectorised_tuple_lookups_agree_with_the_scalar_ones():
+    index = np.arange(NB201.size)
+    assert np.array_equal(NB201.from_tuples(NB201.tuples), index)
+    assert [tuple(row) for row in NB201.tuples[::101].tolist()] == [
+        NB201.tuple(i) for i in index[::101]
+    ]
+    spelled = [str(NB201.tuple(i)) for i in index]
+    assert np.array_equal(NB201.indices_of_tuple_strings(spelled), index)
+    loose = ["(4,3,3,0,0,0)", "( 4, 3, 3, 0, 0, 0 )", "(4, 3, 7, 0, 0, 0)", "(4, 3, 3, 0, 0)", ""]
+    assert NB201.indices_of_tuple_strings(loose).tolist() == [0, 0, -1, -1, -1]
+    with pytest.raises(UnknownName):
+        NB201.from_tuples(np.array([[0, 0, 0, 0, 0, 5]]))

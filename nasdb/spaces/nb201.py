@@ -74,6 +74,39 @@ class NB201Space:
             row[pos] = _TUPLE_OP_TO_OP[int(code)]
         return int(self._code_to_index[row @ _WEIGHTS])
 
+    @cached_property
+    def tuples(self) -> np.ndarray:
+        """(15625, 6) NASLib op tuples (codes into TUPLE_OPS, tuple edge order), row = index."""
+        return _OP_TO_TUPLE_OP[self.ops[:, _TUPLE_TO_STRING_POS]]
+
+    @cached_property
+    def _tuple_keys(self):
+        """Every cell's op tuple written without spaces, ``(4,3,3,0,0,0)``, at its index."""
+        import pyarrow as pa
+
+        return pa.array(["({},{},{},{},{},{})".format(*row) for row in self.tuples.tolist()])
+
+    def from_tuples(self, codes: np.ndarray) -> np.ndarray:
+        """Official indices of an (n, 6) array of NASLib op tuples, without a Python loop."""
+        codes = np.asarray(codes, dtype=np.int64)
+        if codes.ndim != 2 or codes.shape[1] != 6 or ((codes < 0) | (codes > 4)).any():
+            raise UnknownName("nb201: expected an (n, 6) array of op codes 0..4")
+        return self._code_to_index[_TUPLE_OP_TO_OP[codes] @ _WEIGHTS[_TUPLE_TO_STRING_POS]]
+
+    def indices_of_tuple_strings(self, strings) -> np.ndarray:
+        """Official index of each op-tuple string such as ``"(4, 3, 3, 0, 0, 0)"``, -1 for none.
+
+        Upstream files key whole columns this way; one hash lookup of the spelling without
+        spaces reads a column at once. ``strings`` is a pyarrow string array or a sequence.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not isinstance(strings, (pa.Array, pa.ChunkedArray)):
+            strings = pa.array(strings, type=pa.string())
+        found = pc.index_in(pc.replace_substring(strings, " ", ""), value_set=self._tuple_keys)
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
     def index(self, arch) -> int:
         """Official index of an index, arch string or NASLib op tuple."""
         if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
