@@ -32,7 +32,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from nasdb.loaders.base import Source, SourceData, concat, evaluations, expect_permutation
+from nasdb.loaders.base import (
+    Source,
+    SourceData,
+    concat,
+    evaluations,
+    expect_permutation,
+    is_percent,
+)
 
 from nasdb import safe_pickle, spaces
 from nasdb.errors import IngestError
@@ -125,7 +132,7 @@ def read(path: Path) -> SourceData:
         if getattr(arch, "architecture", key) != key:
             raise IngestError(f"{f}: entry {key} describes architecture {arch.architecture!r}")
     values = np.array(rows, dtype=np.float64)
-    if not (np.isfinite(values) & (values >= 0) & (values <= 100)).all():
+    if not is_percent(values).all():
         raise IngestError(f"{f}: accuracies outside 0..100 (expected percentages)")
     index = spaces.get(SPACE).indices(list(data))
     expect_permutation(f, index, SIZE)

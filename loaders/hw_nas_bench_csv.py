@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from nasdb.loaders.base import (
     Source,
     SourceData,
@@ -24,13 +23,14 @@ from nasdb.loaders.base import (
     evaluations,
     expect_permutation,
     expect_rows,
+    is_positive,
     numeric,
     read_csv,
+    reject_line,
 )
+from nasdb.loaders.nb201_keys import tuple_indices
 
-from nasdb import spaces
-from nasdb.errors import IngestError
-from nasdb.spaces.nb201 import OPS, SIZE, STRING_EDGES, TUPLE_EDGES, TUPLE_OPS
+from nasdb.spaces.nb201 import SIZE
 
 DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16-120"}
 KEY = "net"
@@ -62,51 +62,17 @@ SOURCE = Source(
     priority=10,
 )
 
-_TUPLE_PATTERN = r"^\(\s*[0-4]\s*(,\s*[0-4]\s*){5}\)$"
-
-
-def _tuple_lookup() -> np.ndarray:
-    """Official index of every op tuple, addressed by the tuple read as a base-5 number."""
-    ops = spaces.get("nb201").ops  # (SIZE, 6) codes into OPS, string edge order
-    positions = [STRING_EDGES.index(e) for e in TUPLE_EDGES]
-    to_tuple_code = np.array([TUPLE_OPS.index(op) for op in OPS])
-    codes = to_tuple_code[ops[:, positions]]
-    lookup = np.empty(SIZE, dtype=np.int64)
-    lookup[codes @ 5 ** np.arange(5, -1, -1)] = np.arange(SIZE)
-    return lookup
-
-
-def tuple_indices(column: pa.ChunkedArray | pa.Array, path: Path, name: str = KEY) -> np.ndarray:
-    """Official indices of a column of op-tuple strings; the first bad key is named."""
-    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
-        raise IngestError(f"{path}: column {name!r} is {column.type}, expected op tuples")
-    ok = pc.fill_null(pc.match_substring_regex(column, _TUPLE_PATTERN), False)
-    if not pc.all(ok).as_py():
-        bad = column.filter(pc.invert(ok))[0].as_py()
-        raise IngestError(
-            f"{path}: {name} {bad!r} is not an NB201 op tuple like '(4, 3, 3, 0, 0, 0)'"
-        )
-    digits = pc.replace_substring_regex(column, r"[^0-4]", "")
-    flat = "".join(digits.to_pylist()).encode("ascii")
-    codes = (np.frombuffer(flat, dtype=np.uint8) - ord("0")).reshape(-1, 6).astype(np.int64)
-    return _tuple_lookup()[codes @ 5 ** np.arange(5, -1, -1)]
-
 
 def _values(table: pa.Table, column: str, path: Path) -> np.ndarray:
     """Positive finite costs; the upstream failure mark becomes NaN (no row)."""
     values = numeric(table, column, path)
-    bad = ~(np.isfinite(values) & (values > 0))
+    bad = ~is_positive(values)
     mark = FAILED_MARK.get(column)
     if mark is not None:
         failed = values == mark
         bad &= ~failed
         values = np.where(failed, np.nan, values)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise IngestError(
-            f"{path}: column {column!r} on line {row + 2} is {float(values[row])}, "
-            "expected a positive measurement"
-        )
+    reject_line(path, column, values, bad, "expected a positive measurement")
     return values
 
 
@@ -116,7 +82,7 @@ def read(path: Path) -> SourceData:
         f = path / f"hw_{stem}.csv"
         t = read_csv(f, [KEY, *COLUMNS])
         expect_rows(f, t.num_rows, SIZE)
-        index = tuple_indices(t.column(KEY), f)
+        index = tuple_indices(t.column(KEY), f, KEY)
         expect_permutation(f, index, SIZE)
         for column, (device, metric, unit) in COLUMNS.items():
             tables.append(

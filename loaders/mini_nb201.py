@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nasdb.loaders.base import Source, SourceData, concat, evaluations
-from nasdb.loaders.naswot_table import read_frame
-from nasdb.loaders.zc_combine import percent
+from nasdb.loaders.base import Source, SourceData, concat, evaluations, percent, read_frame
 
 FILE = "mini-bench-arch-cell-accs.pd"
 EPOCHS = 12

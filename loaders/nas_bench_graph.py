@@ -28,7 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from nasdb.loaders.base import Source, SourceData, concat, evaluations
+from nasdb.loaders.base import Source, SourceData, concat, evaluations, is_positive
 
 from nasdb import safe_pickle
 from nasdb.errors import IngestError
@@ -117,7 +117,7 @@ def _check_ranges(path: Path, values: np.ndarray) -> None:
     perf, cost = values[:, :2], values[:, 2:]
     if not ((perf >= 0) & (perf <= 1)).all():
         raise IngestError(f"{path}: valid_perf/perf outside 0..1 (expected fractions)")
-    if not (np.isfinite(cost) & (cost > 0)).all():
+    if not is_positive(cost).all():
         raise IngestError(f"{path}: latency/para must be positive numbers")
 
 

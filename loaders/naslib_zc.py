@@ -23,8 +23,17 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from nasdb.loaders.base import Source, SourceData, concat, evaluations, require
-from nasdb.loaders.zc_combine import FAILED, UNITS, cell_indices, millions, percent
+from nasdb.loaders.base import (
+    Source,
+    SourceData,
+    concat,
+    evaluations,
+    millions,
+    percent,
+    require,
+)
+from nasdb.loaders.nb201_keys import tuple_indices
+from nasdb.loaders.zc_combine import FAILED, UNITS
 
 from nasdb.errors import IngestError
 from nasdb.safe_pickle import read_bytes
@@ -95,7 +104,7 @@ def _check_archs(path: Path) -> None:
         raise IngestError(f"{path}: keys are not the indices 0..{len(archs) - 1}")
     if len(archs) != SIZE:
         raise IngestError(f"{path}: {len(archs)} entries, expected {SIZE} (truncated file?)")
-    index = cell_indices(_strings(list(archs.values()), path, "values"), path, "value", "tuple")
+    index = tuple_indices(_strings(list(archs.values()), path, "values"), path, "value")
     if len(np.unique(index)) != SIZE:
         raise IngestError(f"{path}: does not list each of the {SIZE} cells exactly once")
 
@@ -105,7 +114,7 @@ def _dataset(path: Path, name: str, records: Any) -> list[pa.Table]:
     if not isinstance(records, dict) or not records:
         raise IngestError(f"{path}: {name!r} is not an object of cell records")
     keys = list(records)
-    index = cell_indices(_strings(keys, path, f"{name} keys"), path, f"{name} key", "tuple")
+    index = tuple_indices(_strings(keys, path, f"{name} keys"), path, f"{name} key")
     n = len(keys)
     val = np.empty(n)
     score = {p: np.full(n, np.nan) for p in PROXIES}

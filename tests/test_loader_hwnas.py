@@ -10,6 +10,7 @@ import pytest
 from conftest import assert_ingest_fails, run_cli
 from nasdb.loaders import hw_nas_bench_csv as hw
 from nasdb.loaders.base import read_csv
+from nasdb.loaders.nb201_keys import tuple_indices
 
 from nasdb import connect, spaces
 
@@ -63,7 +64,7 @@ def test_every_device_covers_every_cell(db):
 def test_edgetpu_failures_are_the_minus_one_cells(source):
     t = read_csv(source / "hw_cifar10.csv", ["net", "edgetpu_latency"])
     failed = np.flatnonzero(t.column("edgetpu_latency").to_numpy() == -1)
-    index = hw.tuple_indices(t.column("net"), source / "hw_cifar10.csv")
+    index = tuple_indices(t.column("net"), source / "hw_cifar10.csv", "net")
     ev = hw.read(source).evaluations
     mask = pc.and_(pc.equal(ev["device"], "edgetpu"), pc.equal(ev["task"], "cifar10"))
     have = set(ev.filter(mask)["arch_index"].to_pylist())
@@ -93,7 +94,7 @@ def test_tuple_keys_decode_to_official_order(source):
     # The CSV rows are in official index order, so vectorised decoding must give 0..N-1,
     # and it must agree with the space's own per-key parser.
     t = read_csv(source / "hw_ImageNet16-120.csv", ["net"])
-    index = hw.tuple_indices(t.column("net"), source / "hw_ImageNet16-120.csv")
+    index = tuple_indices(t.column("net"), source / "hw_ImageNet16-120.csv", "net")
     assert np.array_equal(index, np.arange(SIZE))
     space = spaces.get("nb201")
     sample = t.column("net").to_pylist()[::97]
