@@ -27,10 +27,9 @@ measurement, so it is not ingested.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from nasdb.loaders.base import Source, SourceData, concat, evaluations
+from nasdb.loaders.base import Source, SourceData, concat, evaluations, is_positive
 
 from nasdb import spaces
 from nasdb.errors import IngestError, NasdbError
@@ -76,19 +75,9 @@ SOURCE = Source(
 )
 
 
-def _load(path: Path) -> Any:
-    """``load_torch_plain`` with any stray low-level error turned into one clear line."""
-    try:
-        return load_torch_plain(path)
-    except NasdbError:
-        raise
-    except Exception as exc:  # e.g. a damaged zip member: zlib or NotImplementedError
-        raise IngestError(f"{path}: not a readable torch file ({type(exc).__name__})") from None
-
-
 def check_arch_map(path: Path) -> None:
     """The upstream string->index map must be exactly nasdb's own official order."""
-    mapping = _load(path)
+    mapping = load_torch_plain(path)
     if not isinstance(mapping, dict):
         raise IngestError(f"{path}: holds a {type(mapping).__name__}, expected a dict")
     if len(mapping) != SIZE:
@@ -111,7 +100,7 @@ def check_arch_map(path: Path) -> None:
 
 def latencies(path: Path) -> np.ndarray:
     """One setting's list as float64, after checking its shape and values."""
-    obj = _load(path)
+    obj = load_torch_plain(path)
     if not isinstance(obj, list):
         raise IngestError(f"{path}: holds a {type(obj).__name__}, expected a list of latencies")
     try:
@@ -123,7 +112,7 @@ def latencies(path: Path) -> np.ndarray:
     if len(arr) != SIZE:
         raise IngestError(f"{path}: {len(arr)} latencies, expected {SIZE} (truncated?)")
     arr = arr.astype(np.float64)
-    bad = ~(np.isfinite(arr) & (arr > 0))
+    bad = ~is_positive(arr)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise IngestError(

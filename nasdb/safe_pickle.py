@@ -103,7 +103,10 @@ def read_bytes(path: Path, opener: Callable[[Path], bytes] | None = None) -> byt
 
 
 def load_torch_plain(path: Path) -> Any:
-    """Read a torch zip file that holds only plain Python objects, without torch."""
+    """Read a torch zip file that holds only plain Python objects, without torch.
+
+    Every failure is an ``IngestError`` naming the file, so callers need no catch-all.
+    """
     raw = read_bytes(path)
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
@@ -113,4 +116,8 @@ def load_torch_plain(path: Path) -> Any:
             data = zf.read(member)
     except (zipfile.BadZipFile, EOFError, ValueError, zipfile.LargeZipFile) as exc:
         raise IngestError(f"{path}: not a torch zip file ({exc})") from None
+    except IngestError:
+        raise
+    except Exception as exc:  # a damaged member: zlib.error, or NotImplementedError
+        raise IngestError(f"{path}: not a readable torch file ({type(exc).__name__})") from None
     return loads(data, path)
