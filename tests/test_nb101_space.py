@@ -227,6 +227,10 @@ def test_broken_cache_is_not_used(tmp_path, enumerated):
     short = Cells(cells.hashes[:10], cells.edges[:10], cells.ops[:10], cells.num_vertices[:10])
     short.save(path)
     assert Cells.load(path) is None
+    whole = tmp_path / "whole.npz"
+    cells.save(whole)
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # cut off mid-write
+    assert Cells.load(path) is None
 
 
 # -- the space interface -------------------------------------------------------------------

@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import struct
 import tempfile
+import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,7 +205,7 @@ class Cells:
         try:
             with np.load(path, allow_pickle=False) as z:
                 cells = cls(z["hashes"], z["edges"], z["ops"], z["num_vertices"])
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
         ok = (
             cells.hashes.shape == (NUM_CELLS,)
@@ -338,13 +339,18 @@ def iso_representatives(nv: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(out_codes), np.concatenate(out_labels)
 
 
-_HEX_PAIRS = np.array([list(f"{b:02x}".encode()) for b in range(256)], dtype=np.uint8)
 _DIGEST = type(hashlib.md5()).digest
 
 
 def _to_hex(digests: np.ndarray) -> np.ndarray:
     """(n, 16) raw md5 digests -> (n, 32) lowercase hex characters."""
-    return _HEX_PAIRS[digests].reshape(len(digests), 32)
+    n = len(digests)
+    out = np.empty((n, 16, 2), dtype=np.uint8)
+    np.right_shift(digests, 4, out=out[..., 0])
+    np.bitwise_and(digests, 15, out=out[..., 1])
+    out = out.reshape(n, 32)
+    out += 48 + 39 * (out > 9).view(np.uint8)  # '0'.. '9', then 'a'.. 'f'
+    return out
 
 
 def _md5_rows(messages: np.ndarray) -> np.ndarray:
