@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from click.testing import CliRunner
 
@@ -32,10 +36,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def full_home(tmp_path_factory, shared_data) -> Path:
     """A catalog with every source ingested from the real data, built once per test run."""
-    home = tmp_path_factory.mktemp("full_home")
-    result = run_cli("ingest", "all", "--source", str(shared_data), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingest_ok("all", shared_data, tmp_path_factory.mktemp("full_home"))
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +48,43 @@ def db(full_home):
 
 def run_cli(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def ingest_ok(name: str, source: Path, home: Path) -> Path:
+    """Ingest ``source`` into ``home``; it must succeed."""
+    result = run_cli("ingest", name, "--source", str(source), "--home", str(home))
+    assert result.exit_code == 0, result.output
+    return home
+
+
+def private_copy(tmp_path: Path, files_dir: Path, below: str = "") -> Path:
+    """A copy of a source's files under ``tmp_path / 'src'`` that a test may damage.
+
+    ``below`` nests the files as in a data root (``src/<below>``), which a packaged source
+    needs: given its own directory without its first file, ingest reads the installed
+    package instead. The root is returned either way; it is what ``--source`` takes.
+    """
+    root = tmp_path / "src"
+    shutil.copytree(files_dir, root / below if below else root)
+    return root
+
+
+def ingested_copy(tmp_path: Path, name: str, files_dir: Path, below: str = "") -> tuple[Path, Path]:
+    """A private copy of the source files and a catalog that already holds them once.
+
+    Bad-input tests damage the copy and check that a failed ingest leaves the catalog as it
+    was. Returns ``(src, home)``, ``src`` laid out as :func:`private_copy` says.
+    """
+    src = private_copy(tmp_path, files_dir, below)
+    return src, ingest_ok(name, src, tmp_path / "home")
+
+
+def by_index(table: pa.Table, task: str, metric: str, size: int = 15_625) -> np.ndarray:
+    """One quantity of loader rows by official index, NaN where the source has no row."""
+    rows = table.filter((pc.field("task") == task) & (pc.field("metric") == metric))
+    out = np.full(size, np.nan)
+    out[rows["arch_index"].to_numpy()] = rows["value"].to_numpy()
+    return out
 
 
 def snapshot(home: Path) -> dict[str, str]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import importlib.util
 import io
 import pickle
-import shutil
 import sys
 import types
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingested_copy, run_cli
 from nasdb.loaders import analog_nasbench as loader
 
 from nasdb import spaces
@@ -35,13 +34,10 @@ def wide(data):
 
 @pytest.fixture()
 def copy(tmp_path):
-    root = tmp_path / "src"
-    (root / "analognasbench").mkdir(parents=True)
-    shutil.copy(package_dir("analognasbench") / "data.anb", root / "analognasbench")
-    home = tmp_path / "home"
-    result = run_cli("ingest", "analog_nasbench", "--source", str(root), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return root, root / "analognasbench" / "data.anb", home
+    """The package's files below a data root, as a packaged source needs (see ingested_copy)."""
+    files = package_dir("analognasbench")
+    root, home = ingested_copy(tmp_path, "analog_nasbench", files, below=loader.SOURCE.subdir)
+    return root, root / loader.SOURCE.subdir / loader.FILE, home
 
 
 def _raw(f) -> dict:

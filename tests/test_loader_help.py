@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pickle
-import shutil
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingest_ok, private_copy
 from nasdb.loaders import help_latency as hl
 from nasdb.loaders import hw_nas_bench_csv as hw
 from nasdb.loaders.base import read_csv
@@ -35,11 +34,9 @@ def source(shared_data):
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, source):
-    home = tmp_path_factory.mktemp("help_home")
-    result = run_cli("ingest", NAME, "--source", str(source), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+def home(tmp_path_factory, source) -> Path:
+    """A catalog that already holds the valid files once; failed ingests must leave it so."""
+    return ingest_ok(NAME, source, tmp_path_factory.mktemp("help_home"))
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +45,8 @@ def db(home):
 
 
 @pytest.fixture()
-def src(tmp_path, source):
-    copy = tmp_path / "help_latency"
-    shutil.copytree(source, copy)
-    return copy
+def src(tmp_path, source) -> Path:
+    return private_copy(tmp_path, source)
 
 
 def test_arch_map_agrees_with_our_official_index(source):

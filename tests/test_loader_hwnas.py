@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
+from pathlib import Path
 
 import numpy as np
 import pyarrow.compute as pc
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingest_ok, private_copy
 from nasdb.loaders import hw_nas_bench_csv as hw
 from nasdb.loaders.base import read_csv
 from nasdb.loaders.nb201_keys import tuple_indices
@@ -25,12 +25,9 @@ def source(shared_data):
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, source):
+def home(tmp_path_factory, source) -> Path:
     """A catalog that already holds the valid files once; failed ingests must leave it so."""
-    home = tmp_path_factory.mktemp("hwnas_home")
-    result = run_cli("ingest", NAME, "--source", str(source), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingest_ok(NAME, source, tmp_path_factory.mktemp("hwnas_home"))
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +36,8 @@ def db(home):
 
 
 @pytest.fixture()
-def src(tmp_path, source):
-    copy = tmp_path / "hw_nas_bench"
-    shutil.copytree(source, copy)
-    return copy
+def src(tmp_path, source) -> Path:
+    return private_copy(tmp_path, source)
 
 
 def test_every_device_covers_every_cell(db):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, by_index, ingested_copy
 from nasdb.loaders import freerea_nats, mini_nb201
 
 from nasdb.spaces.nb201 import SIZE
@@ -18,14 +16,6 @@ NAME = "nb201_mini"
 SUBDIR = "nb201/mini_nb201"
 FILE = "mini-bench-arch-cell-accs.pd"
 TASKS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16-120"}
-
-
-def values(table: pa.Table, task: str, metric: str) -> np.ndarray:
-    """One quantity by official index, NaN where the source has no row."""
-    rows = table.filter((pc.field("task") == task) & (pc.field("metric") == metric))
-    out = np.full(SIZE, np.nan)
-    out[rows["arch_index"].to_numpy()] = rows["value"].to_numpy()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +30,7 @@ def test_complete_at_twelve_epochs(mini):
     assert mini["seed"].null_count == mini.num_rows
     for task in TASKS.values():
         for metric in ("test_accuracy", "valid_accuracy"):
-            v = values(mini, task, metric)
+            v = by_index(mini, task, metric)
             assert np.isfinite(v).all() and 0 < v.min() and v.max() < 100
 
 
@@ -49,7 +39,7 @@ def test_complete_at_twelve_epochs(mini):
     [("cifar10", 5374, 89.16), ("cifar100", 2581, 61.18), ("imagenet16-120", 2581, 38.2667)],
 )
 def test_best_cells(mini, task, best, top):
-    test = values(mini, task, "test_accuracy")
+    test = by_index(mini, task, "test_accuracy")
     assert int(np.argmax(test)) == best
     assert test[best] == pytest.approx(top, abs=1e-3)
 
@@ -61,8 +51,8 @@ def test_below_the_200_epoch_results(mini, shared_data):
         ("cifar100", 21.0, 0.999),
         ("imagenet16-120", 11.79, 0.996),
     ]:
-        short = values(mini, task, "test_accuracy")
-        full = values(nats, task, "test_accuracy")
+        short = by_index(mini, task, "test_accuracy")
+        full = by_index(nats, task, "test_accuracy")
         assert (full - short).mean() == pytest.approx(gap, abs=0.01)
         assert (short <= full + 1e-6).mean() >= never_better
 
@@ -71,12 +61,7 @@ def test_below_the_200_epoch_results(mini, shared_data):
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, shared_data) -> Path:
     """A catalog holding a valid ingest, so a failed one has something to leave alone."""
-    src = tmp_path_factory.mktemp("mini_src")
-    shutil.copy(shared_data / SUBDIR / FILE, src / FILE)
-    home = tmp_path_factory.mktemp("mini_home")
-    result = run_cli("ingest", NAME, "--source", str(src), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingested_copy(tmp_path_factory.mktemp("mini"), NAME, shared_data / SUBDIR)[1]
 
 
 @pytest.fixture

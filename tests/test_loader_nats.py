@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingested_copy
 
 
 @pytest.fixture()
 def copy(tmp_path, shared_data):
-    """A private copy of the source files and a catalog that already holds them once."""
-    src = tmp_path / "freerea_nats"
-    shutil.copytree(shared_data / "nb201" / "freerea_nats", src)
-    home = tmp_path / "home"
-    assert run_cli("ingest", "nb201_nats", "--source", str(src), "--home", str(home)).exit_code == 0
-    return src, home
+    return ingested_copy(tmp_path, "nb201_nats", shared_data / "nb201" / "freerea_nats")
 
 
 def test_scores_and_params(db):

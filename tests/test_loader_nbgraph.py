@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pickle
-import shutil
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingested_copy, run_cli
 from nasdb.loaders import nas_bench_graph as loader
 
 from nasdb.catalog import package_dir
@@ -23,13 +22,12 @@ def data():
 
 @pytest.fixture()
 def copy(tmp_path):
-    """A private copy laid out like a data root, and a catalog that already holds it once."""
-    root = tmp_path / "src"
-    shutil.copytree(package_dir("nas_bench_graph") / "light", root / "nas_bench_graph" / "light")
-    home = tmp_path / "home"
-    result = run_cli("ingest", "nbgraph", "--source", str(root), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return root, root / "nas_bench_graph" / "light", home
+    """The packaged tables below a data root, as a packaged source needs (see ingested_copy)."""
+    light = f"{loader.SOURCE.subdir}/light"
+    root, home = ingested_copy(
+        tmp_path, "nbgraph", package_dir("nas_bench_graph") / "light", below=light
+    )
+    return root, root / light, home
 
 
 def test_counts(data):

