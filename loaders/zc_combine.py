@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 from nasdb.loaders.base import (
+    ZC_PROXIES,
+    ZC_UNITS,
     Source,
     SourceData,
     concat,
@@ -32,6 +34,7 @@ from nasdb.loaders.base import (
     numeric,
     percent,
     read_csv,
+    zc_failed,
 )
 from nasdb.loaders.nb201_keys import check_pair, string_indices, tuple_indices
 
@@ -44,24 +47,9 @@ CIFAR10_VAL_ACCS = "nb201_val_accs.csv"
 CIFAR10_VALID = "nb201_valid_nets.csv"
 IMAGENET_VALID = "nb201_ImageNet16-120_valid_nets.csv"
 
-PROXIES = (
-    "epe_nas",
-    "fisher",
-    "flops",
-    "grad_norm",
-    "grasp",
-    "jacov",
-    "l2_norm",
-    "nwot",
-    "params",
-    "plain",
-    "snip",
-    "synflow",
-    "zen",
-)
-UNITS = {"flops": "M", "params": "M"}  # the rest are unitless scores
+PROXIES = ZC_PROXIES
+UNITS = ZC_UNITS
 CELLS = 9_445
-FAILED = -1e8  # NASLib's marker for a proxy that could not be computed
 VALID_EPOCHS = 200
 
 SOURCE = Source(
@@ -80,7 +68,7 @@ SOURCE = Source(
 def proxy_values(values: np.ndarray) -> np.ndarray:
     """Failure markers and infinities become NaN, which ``evaluations`` leaves out."""
     out = values.copy()
-    out[(out == FAILED) | ~np.isfinite(out)] = np.nan
+    out[zc_failed(out)] = np.nan
     return out
 
 
