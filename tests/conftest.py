@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -77,6 +78,25 @@ def ingested_copy(tmp_path: Path, name: str, files_dir: Path, below: str = "") -
     """
     src = private_copy(tmp_path, files_dir, below)
     return src, ingest_ok(name, src, tmp_path / "home")
+
+
+def copy_fixtures(name: str, subdir: str) -> tuple[Any, Any]:
+    """``home`` and ``src`` fixtures for a loader's bad-input tests, bound in its module.
+
+    ``home`` (once per module) is a catalog that already holds the real files; ``src`` is a
+    private copy of them for one test to damage. A failed ingest from ``src`` must leave
+    ``home`` byte-identical.
+    """
+
+    @pytest.fixture(scope="module")
+    def home(tmp_path_factory, shared_data) -> Path:
+        return ingested_copy(tmp_path_factory.mktemp(name), name, shared_data / subdir)[1]
+
+    @pytest.fixture
+    def src(tmp_path, shared_data) -> Path:
+        return private_copy(tmp_path, shared_data / subdir)
+
+    return home, src
 
 
 def by_index(table: pa.Table, task: str, metric: str, size: int = 15_625) -> np.ndarray:

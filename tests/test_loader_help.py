@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, ingest_ok, private_copy
+from conftest import assert_ingest_fails, copy_fixtures
 from nasdb.loaders import help_latency as hl
 from nasdb.loaders import hw_nas_bench_csv as hw
 from nasdb.loaders.base import read_csv
@@ -28,25 +28,17 @@ def torch_zip(path: Path, payload: bytes) -> None:
         zf.writestr("archive/version", b"3\n")
 
 
+home, src = copy_fixtures(NAME, hl.SOURCE.subdir)
+
+
 @pytest.fixture(scope="module")
 def source(shared_data):
     return shared_data / hl.SOURCE.subdir
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, source) -> Path:
-    """A catalog that already holds the valid files once; failed ingests must leave it so."""
-    return ingest_ok(NAME, source, tmp_path_factory.mktemp("help_home"))
-
-
-@pytest.fixture(scope="module")
 def db(home):
     return connect(home)
-
-
-@pytest.fixture()
-def src(tmp_path, source) -> Path:
-    return private_copy(tmp_path, source)
 
 
 def test_arch_map_agrees_with_our_official_index(source):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pyarrow.compute as pc
 import pytest
-from conftest import assert_ingest_fails, ingest_ok, private_copy
+from conftest import assert_ingest_fails, copy_fixtures
 from nasdb.loaders import hw_nas_bench_csv as hw
 from nasdb.loaders.base import read_csv
 from nasdb.loaders.nb201_keys import tuple_indices
@@ -19,25 +17,17 @@ SIZE = 15_625
 EDGETPU_COMPILED = 10_926  # the other 4,699 cells failed the Edge TPU compiler (-1 upstream)
 
 
+home, src = copy_fixtures(NAME, hw.SOURCE.subdir)
+
+
 @pytest.fixture(scope="module")
 def source(shared_data):
     return shared_data / hw.SOURCE.subdir
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, source) -> Path:
-    """A catalog that already holds the valid files once; failed ingests must leave it so."""
-    return ingest_ok(NAME, source, tmp_path_factory.mktemp("hwnas_home"))
-
-
-@pytest.fixture(scope="module")
 def db(home):
     return connect(home)
-
-
-@pytest.fixture()
-def src(tmp_path, source) -> Path:
-    return private_copy(tmp_path, source)
 
 
 def test_every_device_covers_every_cell(db):
@@ -160,19 +150,15 @@ def test_duplicate_key(src, home):
     assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "exactly once")
 
 
-def test_text_where_numbers_belong(src, home):
+@pytest.mark.parametrize(
+    "latency, needle",
+    [("fast", "numbers"), ("-1.0", "positive")],  # -1 marks a failure only for the Edge TPU
+    ids=["text_where_numbers_belong", "negative_latency_outside_edgetpu"],
+)
+def test_bad_edgegpu_latency(src, home, latency, needle):
     f = src / "hw_cifar10.csv"
     lines = f.read_text().splitlines()
     head, rest = lines[3].split('",', 1)
-    lines[3] = head + '",fast,' + rest.split(",", 1)[1]
+    lines[3] = f'{head}",{latency},' + rest.split(",", 1)[1]
     f.write_text("\n".join(lines) + "\n")
-    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "edgegpu_latency", "numbers")
-
-
-def test_negative_latency_outside_edgetpu(src, home):
-    f = src / "hw_cifar10.csv"
-    lines = f.read_text().splitlines()
-    head, rest = lines[3].split('",', 1)
-    lines[3] = head + '",-1.0,' + rest.split(",", 1)[1]
-    f.write_text("\n".join(lines) + "\n")
-    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "edgegpu_latency", "positive")
+    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "edgegpu_latency", needle)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import assert_ingest_fails, by_index, ingested_copy
+from conftest import by_index
 from nasdb.loaders import freerea_nats, mini_nb201
 
 from nasdb.spaces.nb201 import SIZE
@@ -55,57 +53,3 @@ def test_below_the_200_epoch_results(mini, shared_data):
         full = by_index(nats, task, "test_accuracy")
         assert (full - short).mean() == pytest.approx(gap, abs=0.01)
         assert (short <= full + 1e-6).mean() >= never_better
-
-
-# bad inputs ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, shared_data) -> Path:
-    """A catalog holding a valid ingest, so a failed one has something to leave alone."""
-    return ingested_copy(tmp_path_factory.mktemp("mini"), NAME, shared_data / SUBDIR)[1]
-
-
-@pytest.fixture
-def real(shared_data) -> bytes:
-    return (shared_data / SUBDIR / FILE).read_bytes()
-
-
-def write(tmp_path: Path, data: bytes) -> Path:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / FILE).write_bytes(data)
-    return src
-
-
-def test_missing_file(home, tmp_path):
-    (tmp_path / "src").mkdir()
-    assert_ingest_fails(NAME, tmp_path / "src", home, FILE, "file not found")
-
-
-def test_truncated(home, tmp_path, real):
-    src = write(tmp_path, real[:100_000])
-    assert_ingest_fails(NAME, src, home, FILE, "not a readable pickle")
-
-
-def test_corrupt_bytes(home, tmp_path, real):
-    src = write(tmp_path, real[:2] + b"\x00\xfe garbage \xff" * 4 + real[62:])
-    assert_ingest_fails(NAME, src, home, FILE, "not a readable pickle")
-
-
-def test_wrong_columns(home, tmp_path, real):
-    src = write(tmp_path, real.replace(b"imagenet-val", b"imagenet-vax"))
-    assert_ingest_fails(NAME, src, home, FILE, "missing column(s) imagenet-val")
-
-
-def test_arch_string_disagrees_with_index(home, tmp_path, real):
-    row0 = b"|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|"
-    swapped = b"|nor_conv_1x1~0|+|avg_pool_3x3~0|skip_connect~1|+|nor_conv_1x1~0|"
-    src = write(tmp_path, real.replace(row0, swapped, 1))
-    assert_ingest_fails(NAME, src, home, FILE, "arch 0 is cell 0 but cellstr")
-
-
-def test_forbidden_global_is_refused_not_run(home, tmp_path):
-    marker = tmp_path / "ran"
-    payload = b"cposix\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."
-    src = write(tmp_path, payload)
-    assert_ingest_fails(NAME, src, home, FILE, "posix.system", "does not allow")
-    assert not marker.exists()

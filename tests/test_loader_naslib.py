@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
-from conftest import assert_ingest_fails, by_index, ingested_copy, private_copy
+from conftest import assert_ingest_fails, by_index, copy_fixtures
 from nasdb.loaders import naslib_zc, zc_combine
 
 from nasdb import spaces
@@ -107,15 +107,7 @@ def test_naslib_enumeration_is_not_the_nb201_order(shared_data):
 
 
 # bad inputs ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, shared_data) -> Path:
-    """A catalog holding a valid ingest, so a failed one has something to leave alone."""
-    return ingested_copy(tmp_path_factory.mktemp("naslib"), NAME, shared_data / SUBDIR)[1]
-
-
-@pytest.fixture
-def src(tmp_path, shared_data) -> Path:
-    return private_copy(tmp_path, shared_data / SUBDIR)
+home, src = copy_fixtures(NAME, SUBDIR)
 
 
 def rewrite(src: Path, edit) -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pickle
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import assert_ingest_fails, by_index, ingested_copy
+from conftest import by_index
 from nasdb.loaders import freerea_nats, naswot_table, zc_combine
 
 from nasdb.spaces.nb201 import SIZE
@@ -85,63 +82,3 @@ def test_score_is_the_jacobian_covariance_proxy(v1, nats_c10, shared_data):
     assert spearman(score, by_index(zc, "cifar10", "jacov")) > 0.9
     assert spearman(score, by_index(nats_c10, "cifar10", "naswot")) < 0.7
     assert np.nanmax(score) < 0  # the log-determinant NASWOT score is positive
-
-
-# bad inputs ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, shared_data) -> Path:
-    """A catalog holding a valid ingest, so a failed one has something to leave alone."""
-    return ingested_copy(tmp_path_factory.mktemp("naswot"), NAME, shared_data / SUBDIR)[1]
-
-
-def write(tmp_path: Path, data: bytes) -> Path:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / FILE).write_bytes(data)
-    return src
-
-
-@pytest.fixture
-def real(shared_data) -> bytes:
-    return (shared_data / SUBDIR / FILE).read_bytes()
-
-
-def test_missing_file(home, tmp_path):
-    (tmp_path / "src").mkdir()
-    assert_ingest_fails(NAME, tmp_path / "src", home, FILE, "file not found")
-
-
-def test_truncated(home, tmp_path, real):
-    src = write(tmp_path, real[: len(real) // 2])
-    assert_ingest_fails(NAME, src, home, FILE, "not a readable pickle")
-
-
-def test_corrupt_bytes(home, tmp_path, real):
-    src = write(tmp_path, real[:2] + b"\xff" * 40 + real[42:])
-    assert_ingest_fails(NAME, src, home, FILE, "not a readable pickle")
-
-
-def test_wrong_columns(home, tmp_path, real):
-    src = write(tmp_path, real.replace(b"valid_top1", b"valid_topX"))
-    assert_ingest_fails(NAME, src, home, FILE, "missing column(s) valid_top1")
-
-
-def test_arch_string_disagrees_with_index(home, tmp_path, real):
-    row0 = b"|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|"
-    swapped = b"|nor_conv_1x1~0|+|avg_pool_3x3~0|skip_connect~1|+|nor_conv_1x1~0|"
-    assert real.count(row0) >= 1
-    src = write(tmp_path, real.replace(row0, swapped, 1))
-    assert_ingest_fails(NAME, src, home, FILE, "arch 0 is cell 0 but cellstr")
-
-
-def test_forbidden_global_is_refused_not_run(home, tmp_path):
-    marker = tmp_path / "ran"
-    payload = b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."
-    src = write(tmp_path, payload)
-    assert_ingest_fails(NAME, src, home, FILE, "os.system", "does not allow")
-    assert not marker.exists()
-
-
-def test_not_a_dataframe(home, tmp_path):
-    src = write(tmp_path, pickle.dumps({"arch": list(range(3))}, protocol=4))
-    assert_ingest_fails(NAME, src, home, FILE, "holds a dict, expected a pandas DataFrame")

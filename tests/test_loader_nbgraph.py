@@ -30,6 +30,13 @@ def copy(tmp_path):
     return root, root / light, home
 
 
+def edit_bench(f, edit) -> None:
+    """Apply ``edit`` to the test's own copy of a trusted table and pickle it back."""
+    bench = pickle.loads(f.read_bytes())
+    edit(bench)
+    f.write_bytes(pickle.dumps(bench))
+
+
 def test_counts(data):
     expected = {t: 2_021 if t == "proteins" else 26_206 for t in TASKS}
     assert data.groupby("task").arch_index.nunique().to_dict() == expected
@@ -122,30 +129,28 @@ def test_not_a_dict(copy):
 
 def test_text_where_numbers_belong(copy):
     root, light, home = copy
-    f = light / "pubmed.bench"
-    bench = pickle.loads(f.read_bytes())  # the test's own copy of a trusted file
-    key = next(iter(bench))
-    bench[key] = dict(bench[key], latency="0.003")
-    f.write_bytes(pickle.dumps(bench))
+
+    def text(bench: dict) -> None:
+        key = next(iter(bench))
+        bench[key] = dict(bench[key], latency="0.003")
+
+    edit_bench(light / "pubmed.bench", text)
     assert_ingest_fails("nbgraph", root, home, "pubmed.bench", "str", "numbers")
 
 
 def test_wrong_count(copy):
     root, light, home = copy
-    f = light / "proteins.bench"
-    bench = pickle.loads(f.read_bytes())
-    bench.pop(next(iter(bench)))
-    f.write_bytes(pickle.dumps(bench))
+    edit_bench(light / "proteins.bench", lambda bench: bench.pop(next(iter(bench))))
     assert_ingest_fails("nbgraph", root, home, "proteins.bench", "2020", "2021")
 
 
 def test_invalid_hash(copy):
     root, light, home = copy
-    f = light / "computers.bench"
-    bench = pickle.loads(f.read_bytes())
-    key = next(iter(bench))
-    bench[9] = bench.pop(key)  # op digit 9 does not exist
-    f.write_bytes(pickle.dumps(bench))
+
+    def rehash(bench: dict) -> None:
+        bench[9] = bench.pop(next(iter(bench)))  # op digit 9 does not exist
+
+    edit_bench(light / "computers.bench", rehash)
     assert_ingest_fails("nbgraph", root, home, "computers.bench", "not a NAS-Bench-Graph hash")
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, ingest_ok, private_copy
+from conftest import assert_ingest_fails, copy_fixtures
 from nasdb.loaders import robustness as rb
 
 from nasdb import connect, spaces
@@ -15,15 +13,12 @@ NAME = "nb201_robustness"
 SIZE = 15_625
 
 
+home, src = copy_fixtures(NAME, rb.SOURCE.subdir)
+
+
 @pytest.fixture(scope="module")
 def source(shared_data):
     return shared_data / rb.SOURCE.subdir
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, source) -> Path:
-    """A catalog that already holds the valid files once; failed ingests must leave it so."""
-    return ingest_ok(NAME, source, tmp_path_factory.mktemp("robustness_home"))
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +34,6 @@ def wide(db):
         "WHERE source = 'nb201_robustness' GROUP BY metric"
     ).fetchall()
     return {metric: np.array(values) for metric, values in rows}
-
-
-@pytest.fixture()
-def src(tmp_path, source) -> Path:
-    return private_copy(tmp_path, source)
 
 
 def _lines(src):
