@@ -313,3 +313,22 @@ def read_frame(path: Path, columns: Sequence[str]) -> dict[str, Any]:
     check_pair(path, ("arch", pa.array(index), index), ("cellstr", strings, named))
     out["arch"] = index
     return out
+
+
+def frame_accuracies(
+    source: str, path: Path, cols: dict[str, Any], columns: dict[str, tuple[str, str]], epochs: int
+) -> list[pa.Table]:
+    """Rows of :func:`read_frame` accuracy columns, ``column -> (task, metric)``, in percent."""
+    return [
+        evaluations(
+            "nb201",
+            source,
+            cols["arch"],
+            percent(cols[column], path, column),
+            task=task,
+            metric=metric,
+            unit="%",
+            fidelity=epochs,
+        )
+        for column, (task, metric) in columns.items()
+    ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nasdb.loaders.base import Source, SourceData, concat, evaluations, percent, read_frame
+from nasdb.loaders.base import Source, SourceData, concat, frame_accuracies, read_frame
 
 FILE = "mini-bench-arch-cell-accs.pd"
 EPOCHS = 12
@@ -42,17 +42,4 @@ SOURCE = Source(
 def read(path: Path) -> SourceData:
     f = path / FILE
     cols = read_frame(f, list(COLUMNS))
-    tables = [
-        evaluations(
-            "nb201",
-            SOURCE.name,
-            cols["arch"],
-            percent(cols[column], f, column),
-            task=task,
-            metric=metric,
-            unit="%",
-            fidelity=EPOCHS,
-        )
-        for column, (task, metric) in COLUMNS.items()
-    ]
-    return SourceData(concat(tables), [f])
+    return SourceData(concat(frame_accuracies(SOURCE.name, f, cols, COLUMNS, EPOCHS)), [f])

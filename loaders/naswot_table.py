@@ -30,8 +30,8 @@ from nasdb.loaders.base import (
     SourceData,
     concat,
     evaluations,
+    frame_accuracies,
     millions,
-    percent,
     read_frame,
 )
 
@@ -63,19 +63,7 @@ def read(path: Path) -> SourceData:
     f = path / FILE
     cols = read_frame(f, [*ACCURACIES, "params", "score"])
     index = cols["arch"]
-    tables = [
-        evaluations(
-            "nb201",
-            SOURCE.name,
-            index,
-            percent(cols[column], f, column),
-            task=task,
-            metric=metric,
-            unit="%",
-            fidelity=EPOCHS,
-        )
-        for column, (task, metric) in ACCURACIES.items()
-    ]
+    tables = frame_accuracies(SOURCE.name, f, cols, ACCURACIES, EPOCHS)
     params = cols["params"]
     if not np.isfinite(params).all():
         raise IngestError(f"{f}: column 'params' has missing values, expected one for every cell")
