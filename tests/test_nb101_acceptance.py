@@ -22,8 +22,8 @@ def test_every_cell_is_in_the_catalog(db):
 
 
 def test_cell_given_as_adjacency_and_ops(db):
-    # the best cell drawn with its vertices in another topological order, plus a dangling
-    # vertex that pruning removes: the same network, so the same hash and accuracy
+    # the best cell as nasbench's API takes it, and drawn with two vertices swapped:
+    # the same network, so the same hash and accuracy
     matrix = np.array(
         [
             [0, 1, 1, 0, 0, 1, 1],
@@ -39,6 +39,10 @@ def test_cell_given_as_adjacency_and_ops(db):
     space = spaces.get("nb101")
     i = space.index((matrix, ops))
     assert space.arch_id(i) == BEST_HASH
+    order = [0, 2, 1, 3, 4, 5, 6]
+    swapped = matrix[np.ix_(order, order)]
+    assert not np.array_equal(swapped, matrix)
+    assert space.index((swapped, [ops[v] for v in order])) == i
     value = db.lookup("nb101", (matrix, ops), metric="test_accuracy", fidelity=108)
     assert round(float(value[0]), 2) == 94.32
     expected = db.sql(
