@@ -46,7 +46,7 @@ def test_rows(db):
         "SELECT count(*) FROM evaluations a JOIN evaluations b USING (arch_index) "
         "WHERE a.source = 'nb101_vis' AND b.source = 'nb101_freerea' "
         "AND a.metric = 'params' AND b.metric = 'params' AND abs(a.value - b.value) > 1e-6"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert differ == 0
 
 

@@ -17,7 +17,7 @@ def test_every_cell_is_in_the_catalog(db):
     assert spaces.get("nb101").size == 423_624
     n, distinct = db.sql(
         "SELECT count(*), count(DISTINCT arch_id) FROM architectures WHERE space = 'nb101'"
-    ).fetchone()
+    ).fetchall()[0]
     assert n == distinct == 423_624
 
 
@@ -47,7 +47,7 @@ def test_cell_given_as_adjacency_and_ops(db):
     assert round(float(value[0]), 2) == 94.32
     expected = db.sql(
         "SELECT test_accuracy FROM nb101 WHERE arch_id = $h", params={"h": BEST_HASH}
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert value[0] == expected
     batch = db.lookup("nb101", [(matrix, ops), BEST_HASH, i], metric="test_accuracy", fidelity=108)
     assert (batch == value[0]).all()
