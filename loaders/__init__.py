@@ -21,6 +21,11 @@ REGISTRY: dict[str, str] = {
     "nb201_naslib_zc": "nasdb.loaders.naslib_zc",
     "analog_nasbench": "nasdb.loaders.analog_nasbench",
     "nbgraph": "nasdb.loaders.nas_bench_graph",
+    "nb101_freerea": "nasdb.loaders.freerea_nb101",
+    "nb101_vis": "nasdb.loaders.nasbench_vis",
+    "nb101_ecnas": "nasdb.loaders.ec_nas",
+    "nb101_naslib_zc": "nasdb.loaders.naslib_zc101",
+    "nb101_tfrecord": "nasdb.loaders.nb101_tfrecord",
 }
 
 

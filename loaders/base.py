@@ -50,6 +50,9 @@ class Source:
     files: tuple[str, ...]  # expected files relative to the source directory
     priority: int = 0  # which source answers first when several hold the same key
     package: str | None = None  # PyPI distribution whose installed files are the default
+    # True for an upstream format whose files users bring: not in the data root, so
+    # ``ingest all`` (or a space name) passes it by and it is ingested only by name
+    user_supplied: bool = False
 
 
 @dataclass

@@ -41,6 +41,18 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("nasdb"))
 
 
+def cache_dir() -> Path:
+    """Where derived tables that every catalog shares (the NB101 cell list) are kept.
+
+    ``$NASDB_CACHE`` if set, else ``cache`` under the default home: the data is a pure
+    function of the code, so one copy per machine serves every catalog.
+    """
+    env = os.environ.get("NASDB_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return default_home() / "cache"
+
+
 def resolve_home(home: str | os.PathLike | None) -> Path:
     return Path(home).expanduser() if home is not None else default_home()
 

@@ -41,12 +41,11 @@ def _expand(names: tuple[str, ...]) -> list[str]:
 
     out: list[str] = []
     for name in names:
-        if name == "all":
-            picked = loaders.names()
-        elif name in loaders.REGISTRY:
+        if name in loaders.REGISTRY:
             picked = [name]
         else:
-            picked = [n for n in loaders.names() if loaders.get(n).SOURCE.space == name]
+            bundled = [n for n in loaders.names() if not loaders.get(n).SOURCE.user_supplied]
+            picked = [n for n in bundled if name in ("all", loaders.get(n).SOURCE.space)]
             if not picked:
                 loaders.get(name)  # raises the error that lists what exists
         out += [n for n in picked if n not in out]

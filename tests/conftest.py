@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from nasdb.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
+# The NB101 cell list is enumerated once per checkout, not in the user's own cache.
+os.environ.setdefault("NASDB_CACHE", str(REPO / ".pytest_cache" / "nasdb"))
 
 
 def shared_data_dir() -> Path:

@@ -113,8 +113,11 @@ def test_listings(db):
     assert {"cifar10", "cifar100", "imagenet16-120"} <= set(db.tasks("nb201"))
     assert "test_accuracy" in db.metrics("nbgraph", "cora")
     assert "edgegpu" in db.devices("nb201")
+    from nasdb import loaders
+
     names = [r[0] for r in db.sources().fetchall()]
-    assert len(names) == 10 and "nbgraph" in names
+    bundled = [n for n in loaders.names() if not loaders.get(n).SOURCE.user_supplied]
+    assert sorted(names) == sorted(bundled) and len(names) == 14 and "nbgraph" in names
 
 
 def test_relations_convert(db):

@@ -6,7 +6,11 @@ import numpy as np
 
 from nasdb.errors import UnknownName
 
-_SPACES = {"nb201": "nasdb.spaces.nb201:NB201Space", "nbgraph": "nasdb.spaces.nbgraph:NBGraphSpace"}
+_SPACES = {
+    "nb101": "nasdb.spaces.nb101:NB101Space",
+    "nb201": "nasdb.spaces.nb201:NB201Space",
+    "nbgraph": "nasdb.spaces.nbgraph:NBGraphSpace",
+}
 _cache: dict = {}
 
 
@@ -21,8 +25,14 @@ def get(name: str):
             raise UnknownName(f"unknown space {name!r}; available: {', '.join(names())}")
         import importlib
 
-        module, cls = _SPACES[name].split(":")
-        _cache[name] = getattr(importlib.import_module(module), cls)()
+        module, attr = _SPACES[name].split(":")
+        cls = getattr(importlib.import_module(module), attr)
+        if getattr(cls, "uses_cache", False):  # built once per machine, then read back
+            from nasdb.catalog import cache_dir
+
+            _cache[name] = cls(cache_dir())
+        else:
+            _cache[name] = cls()
     return _cache[name]
 
 

@@ -64,6 +64,7 @@ class NB101Space:
     name = "nb101"
     size = SIZE
     reference_task = "cifar10"
+    uses_cache = True  # ``spaces.get`` hands it the machine's cache directory
 
     def __init__(self, cache_dir: Path | str | None = None, workers: int | None = None):
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
