@@ -1,7 +1,7 @@
 """NATS-Bench topology search space, read from the upstream 'simple' archive.
 
 The archive ``NATS-tss-v1_0-3ffb9-simple/`` (the unpacked ``…-simple.tar``; the NATS-Bench
-API opens it with ``fast_mode=True``) holds one bz2-compressed pickle per file:
+API opens it with ``fast_mode=True``) holds bz2-compressed pickles:
 
 - ``meta.pickle.pbz2``: a dict whose ``meta_archs`` lists the 15,625 arch strings in index
   order (it also carries ``total_archs``, an empty ``arch2infos`` and ``evaluated_indexes``)
@@ -14,19 +14,24 @@ NATS-Bench trained the 12-epoch schedule with seeds 111 and 777 and the 200-epoc
 with seeds 777, 888 and 999, not every seed for every cell. Its training times are upstream
 estimates, not measurements: per cell, one per-epoch time taken from a 12-epoch CIFAR-10
 run and scaled by each dataset's training-set size, the same for every seed and schedule.
-Its latencies were copied from NAS-Bench-201 v1.0 (the two CIFAR-10 settings averaged).
+Its latencies were copied from NAS-Bench-201 v1.0 (the two CIFAR-10 settings averaged into
+one value for both).
 
 Every architecture file found is read; the archive need not be complete (upstream's own
 test fixture holds three cells). The pickles may only name plain containers and numpy
-scalars. ``--source`` may name the archive directory or the directory holding it (such as
-``$TORCH_HOME``).
+scalars. Decompressing and unpickling 15,625 files is CPU-bound, so chunks of files go to
+worker processes, one per core up to eight. ``--source`` may name the archive directory or
+the directory holding it (such as ``$TORCH_HOME``).
 """
 
 from __future__ import annotations
 
 import bz2
+import multiprocessing
+import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +46,8 @@ ARCHIVE = "NATS-tss-v1_0-3ffb9-simple"
 META = "meta.pickle.pbz2"
 ARCH_FILE = re.compile(r"^(\d+)\.pickle\.pbz2$")
 SCHEDULES = {"12": 12, "200": 200}
-BATCH = 64  # files decoded ahead of the parser, to bound memory
+CHUNK = 256  # architecture files per worker task
+MAX_WORKERS = 8
 
 SOURCE = Source(
     name="nb201_nats_tss",
@@ -90,20 +96,38 @@ def arch_files(path: Path) -> dict[int, Path]:
     return found
 
 
+def _read_files(source: str, items: list[tuple[int, Path, str]]) -> Rows:
+    """Rows of some architecture files: ``(index, file, official arch string)``."""
+    rows = Rows(source)
+    for index, f, official in items:
+        add_schedules(rows, f, index, load(f), SCHEDULES, official)
+    return rows
+
+
 def read(path: Path) -> SourceData:
     path = archive_dir(path)
     meta = load(path / META)
     if not isinstance(meta, dict) or "meta_archs" not in meta:
         raise IngestError(f"{path / META}: expected a dict with 'meta_archs'")
     official = check_meta_archs(meta["meta_archs"], path / META)
-    files = list(arch_files(path).items())
+    files = arch_files(path)
+    items = [(index, f, official[index]) for index, f in files.items()]
+    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+    workers = min(MAX_WORKERS, os.cpu_count() or 1, len(chunks))
     rows = Rows(SOURCE.name)
-    pool = ThreadPoolExecutor(max_workers=4)  # bz2 decompression releases the GIL
-    try:
-        for start in range(0, len(files), BATCH):
-            batch = files[start : start + BATCH]
-            for (index, f), obj in zip(batch, pool.map(load, [f for _, f in batch]), strict=True):
-                add_schedules(rows, f, index, obj, SCHEDULES, official[index])
-    finally:
-        pool.shutdown(cancel_futures=True)
-    return SourceData(rows.table(), [path / META, *(f for _, f in files)])
+    if workers <= 1:
+        for chunk in chunks:
+            rows.merge(_read_files(SOURCE.name, chunk))
+    else:  # bz2 and unpickling are CPU-bound: one process per core, chunks in index order
+        # spawn, not fork: the parent may run DuckDB threads, which fork does not copy safely
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            for part in pool.map(_read_files, [SOURCE.name] * len(chunks), chunks):
+                rows.merge(part)
+        except BrokenProcessPool as exc:
+            raise IngestError(
+                f"{path}: a worker process reading the archive died ({exc})"
+            ) from None
+        finally:
+            pool.shutdown(cancel_futures=True)
+    return SourceData(rows.table(), [path / META, *files.values()])

@@ -46,7 +46,6 @@ with None or a non-positive value; those give no row.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -140,25 +139,36 @@ def _at(container: Any, key: Any, path: Path, where: str, what: str) -> Any:
 
 
 class Rows:
-    """Collects final-epoch values of many runs, then emits per-seed and mean rows."""
+    """Collects final-epoch values of many runs, then emits per-seed and mean rows.
+
+    Plain lists inside, so that rows collected in worker processes pickle back cheaply.
+    """
 
     def __init__(self, source: str):
         self.source = source
         # (task, metric, unit, fidelity) -> parallel lists of arch index, seed, value
-        self.runs: dict[tuple, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
+        self.runs: dict[tuple, tuple[list, list, list]] = {}
         # (task, metric, unit, device) -> parallel lists of arch index, value
-        self.costs: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
+        self.costs: dict[tuple, tuple[list, list]] = {}
 
     def run(self, key: tuple, index: int, seed: int, value: float) -> None:
-        idx, seeds, values = self.runs[key]
+        idx, seeds, values = self.runs.setdefault(key, ([], [], []))
         idx.append(index)
         seeds.append(seed)
         values.append(value)
 
     def cost(self, key: tuple, index: int, value: float) -> None:
-        idx, values = self.costs[key]
+        idx, values = self.costs.setdefault(key, ([], []))
         idx.append(index)
         values.append(value)
+
+    def merge(self, other: Rows) -> None:
+        for key, lists in other.runs.items():
+            for mine, theirs in zip(self.runs.setdefault(key, ([], [], [])), lists, strict=True):
+                mine.extend(theirs)
+        for key, lists in other.costs.items():
+            for mine, theirs in zip(self.costs.setdefault(key, ([], [])), lists, strict=True):
+                mine.extend(theirs)
 
     def table(self):
         tables = []

@@ -173,6 +173,21 @@ def test_wide_view_and_info(home, db):
     assert "valid_accuracy" in result.output and "gpu_bs256" in result.output
 
 
+def test_worker_processes_give_the_same_rows(torch_home, monkeypatch):
+    inline = nt.read(torch_home).evaluations
+    monkeypatch.setattr(nt, "CHUNK", 1)
+    monkeypatch.setattr(nt.os, "cpu_count", lambda: 2)
+    assert nt.read(torch_home).evaluations.equals(inline)
+
+
+def test_worker_processes_report_the_first_bad_file(src, home, monkeypatch):
+    monkeypatch.setattr(nt, "CHUNK", 1)
+    monkeypatch.setattr(nt.os, "cpu_count", lambda: 2)
+    u.bz2_pickle(src / "000284.pickle.pbz2", {"12": u.Evil()})
+    u.bz2_pickle(src / "000011.pickle.pbz2", [])
+    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "expected a dict")
+
+
 def test_all_leaves_the_source_out():
     from nasdb.cli import _expand
 
