@@ -74,9 +74,11 @@ def load(path: Path) -> Any:
 
 def archive_dir(path: Path) -> Path:
     """The archive itself, also when ``path`` is the directory that holds it."""
-    if not (path / META).exists() and (path / ARCHIVE / META).exists():
+    if (path / META).exists():
+        return path
+    if (path / ARCHIVE / META).exists():
         return path / ARCHIVE
-    return path
+    raise IngestError(f"{path / META}: file not found (expected the unpacked {ARCHIVE} here)")
 
 
 def arch_files(path: Path) -> dict[int, Path]:
