@@ -89,7 +89,7 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="nasdb-bench-"))
     start = time.perf_counter()
-    done = Catalog(home).ingest(loaders.names(), args.source)
+    done = Catalog(home).ingest(loaders.bundled(), args.source)
     total = time.perf_counter() - start
     for item in done:
         emit(bench="ingest", source=item.name, rows=item.rows, seconds=round(item.seconds, 3))

@@ -1,6 +1,9 @@
 """Loaders: one module per upstream benchmark format, all onto the schema of ``base``.
 
 ``REGISTRY`` maps a source name to its module; modules are imported only when used.
+Sources whose ``SOURCE.user_supplied`` is set read an original upstream release that users
+bring (``../shared/data`` holds none of their files): ``nasdb ingest NAME`` reads them,
+while ``all`` and a space name expand to :func:`bundled`, which leaves them out.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ REGISTRY: dict[str, str] = {
     "nb101_ecnas": "nasdb.loaders.ec_nas",
     "nb101_naslib_zc": "nasdb.loaders.naslib_zc101",
     "nb101_tfrecord": "nasdb.loaders.nb101_tfrecord",
+    "nb201_nats_tss": "nasdb.loaders.nats_topology",
+    "nb201_v1_pth": "nasdb.loaders.nb201_pth",
+    "nb201_hwnas_pickle": "nasdb.loaders.hw_nas_bench_pickle",
 }
 
 
@@ -33,9 +39,14 @@ def names() -> list[str]:
     return list(REGISTRY)
 
 
+def bundled() -> list[str]:
+    """The sources that ``ingest all`` (or a space name) reads: not user-supplied ones."""
+    return [n for n in REGISTRY if not get(n).SOURCE.user_supplied]
+
+
 def get(name: str) -> ModuleType:
     if name not in REGISTRY:
-        raise UnknownName(f"unknown source {name!r}; available: {', '.join(names())}")
+        raise UnknownName(f"unknown source {name!r}; available: {', '.join(REGISTRY)}")
     return importlib.import_module(REGISTRY[name])
 
 

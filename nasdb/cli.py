@@ -44,8 +44,7 @@ def _expand(names: tuple[str, ...]) -> list[str]:
         if name in loaders.REGISTRY:
             picked = [name]
         else:
-            bundled = [n for n in loaders.names() if not loaders.get(n).SOURCE.user_supplied]
-            picked = [n for n in bundled if name in ("all", loaders.get(n).SOURCE.space)]
+            picked = [n for n in loaders.bundled() if name in ("all", loaders.get(n).SOURCE.space)]
             if not picked:
                 loaders.get(name)  # raises the error that lists what exists
         out += [n for n in picked if n not in out]

@@ -11,7 +11,7 @@ import pickle
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from nasdb.errors import IngestError
 
@@ -80,13 +80,28 @@ def loads(
     pandas_compat: bool = False,
 ) -> Any:
     """Unpickle ``data`` read from ``path``; ``records`` maps upstream classes to local ones."""
+    return load_stream(io.BytesIO(data), path, allowed, records, pandas_compat)
+
+
+def load_stream(
+    stream: BinaryIO,
+    path: Path,
+    allowed: frozenset[str] = frozenset(),
+    records: Mapping[str, type] | None = None,
+    pandas_compat: bool = False,
+) -> Any:
+    """Unpickle the next pickle of an open binary stream, as :func:`loads` does.
+
+    For formats that hold several pickles in a row, and for files too large to read
+    into memory first.
+    """
     if pandas_compat:
         from pandas.compat.pickle_compat import Unpickler as base
     else:
         base = pickle.Unpickler
     cls = _make_unpickler(base, path, allowed, records or {})
     try:
-        return cls(io.BytesIO(data)).load()
+        return cls(stream).load()
     except IngestError:
         raise
     except Exception as exc:  # truncated or corrupt bytes surface as many exception types

@@ -116,8 +116,7 @@ def test_listings(db):
     from nasdb import loaders
 
     names = [r[0] for r in db.sources().fetchall()]
-    bundled = [n for n in loaders.names() if not loaders.get(n).SOURCE.user_supplied]
-    assert sorted(names) == sorted(bundled) and len(names) == 14 and "nbgraph" in names
+    assert sorted(names) == sorted(loaders.bundled()) and "nbgraph" in names
 
 
 def test_relations_convert(db):

@@ -1,0 +1,171 @@
+"""HW-NAS-Bench original pickle: same rows as the CSV export, and bad input fails cleanly."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import upstream_nb201 as u
+from conftest import assert_ingest_fails, run_cli
+from nasdb.loaders import hw_nas_bench_csv as csv_loader
+from nasdb.loaders import hw_nas_bench_pickle as hp
+
+from nasdb import connect
+from nasdb.spaces.nb201 import SIZE
+
+NAME = "nb201_hwnas_pickle"
+FILE = hp.FILE
+
+
+def numpy1_pickle(obj) -> bytes:
+    """Pickle as numpy 1.x wrote it: protocol 3, arrays rebuilt through ``numpy.core``."""
+    data = pickle.dumps(obj, protocol=3)
+    return data.replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n")
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    return u.hw_arrays(seed=7)
+
+
+@pytest.fixture(scope="module")
+def blob(arrays):
+    return numpy1_pickle(u.hw_payload(arrays))
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, blob):
+    directory = tmp_path_factory.mktemp("hw_nas_bench_repo")
+    (directory / FILE).write_bytes(blob)
+    home = tmp_path_factory.mktemp("hwnas_pickle_home")
+    result = run_cli("ingest", NAME, "--source", str(directory), "--home", str(home))
+    assert result.exit_code == 0, result.output
+    return home
+
+
+@pytest.fixture()
+def src(tmp_path, blob):
+    (tmp_path / FILE).write_bytes(blob)
+    return tmp_path
+
+
+def _comparable(table: pa.Table) -> list[tuple]:
+    t = table.drop_columns(["source"])
+    return sorted(zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True))
+
+
+def test_the_pickle_holds_numpy_1_arrays(blob):
+    assert b"cnumpy.core.multiarray\n_reconstruct" in blob
+    assert b"numpy._core" not in blob
+
+
+def test_same_rows_as_the_csv_loader(arrays, tmp_path, blob):
+    (tmp_path / FILE).write_bytes(blob)
+    u.write_hw_csvs(tmp_path, arrays)
+    from_pickle = hp.read(tmp_path).evaluations
+    from_csv = csv_loader.read(tmp_path).evaluations
+    assert from_pickle.schema == from_csv.schema
+    assert set(from_pickle["source"].to_pylist()) == {NAME}
+    assert _comparable(from_pickle) == _comparable(from_csv)
+
+
+def test_rows_values_and_edgetpu_failures(home, arrays):
+    db = connect(home)
+    n = db.sql("SELECT count(*) FROM evaluations WHERE source = $s", params={"s": NAME})
+    assert n.fetchall() == [(3 * (9 * SIZE + SIZE - len(u.EDGETPU_FAILED)),)]
+    rows = db.sql(
+        "SELECT arch_index, value, unit FROM evaluations WHERE source = $s "
+        "AND task = 'imagenet16-120' AND device = 'eyeriss' AND metric = 'energy' "
+        "ORDER BY arch_index",
+        params={"s": NAME},
+    ).fetchall()
+    assert [r[0] for r in rows] == list(range(SIZE))
+    assert np.array_equal([r[1] for r in rows], arrays["ImageNet16-120"]["eyeriss_energy"])
+    assert {r[2] for r in rows} == {"mJ"}
+    tpu = db.sql(
+        "SELECT arch_index FROM evaluations WHERE source = $s AND device = 'edgetpu' "
+        "AND task = 'cifar100'",
+        params={"s": NAME},
+    ).fetchall()
+    assert set(r[0] for r in tpu).isdisjoint(u.EDGETPU_FAILED.tolist())
+    assert len(tpu) == SIZE - len(u.EDGETPU_FAILED)
+
+
+def test_plain_lists_read_the_same(arrays, tmp_path, blob):
+    (tmp_path / FILE).write_bytes(pickle.dumps(u.hw_payload(arrays, as_lists=True), protocol=4))
+    other = tmp_path / "arrays"
+    other.mkdir()
+    (other / FILE).write_bytes(blob)
+    assert hp.read(tmp_path).evaluations.equals(hp.read(other).evaluations)
+
+
+# bad input --------------------------------------------------------------------------------
+def test_missing_file(tmp_path, home):
+    assert_ingest_fails(NAME, tmp_path, home, FILE, "not found")
+
+
+def test_truncated(src, home, blob):
+    (src / FILE).write_bytes(blob[: len(blob) // 2])
+    assert_ingest_fails(NAME, src, home, FILE, "not a readable pickle")
+
+
+def test_corrupt_bytes(src, home, blob):
+    data = bytearray(blob)
+    data[1000:1040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
+    (src / FILE).write_bytes(bytes(data))
+    assert_ingest_fails(NAME, src, home, FILE)
+
+
+def test_forbidden_class(src, home):
+    (src / FILE).write_bytes(pickle.dumps({"nasbench201": u.Evil()}))
+    assert_ingest_fails(NAME, src, home, FILE, "system", "does not allow")
+
+
+def test_no_nasbench201_space(src, home, arrays):
+    payload = u.hw_payload(arrays)
+    payload.pop("nasbench201")
+    (src / FILE).write_bytes(pickle.dumps(payload))
+    assert_ingest_fails(NAME, src, home, FILE, "'nasbench201'")
+
+
+def test_missing_metric(src, home, arrays):
+    payload = u.hw_payload(arrays)
+    payload["nasbench201"]["cifar100"].pop("fpga_energy")
+    (src / FILE).write_bytes(pickle.dumps(payload))
+    assert_ingest_fails(NAME, src, home, FILE, "nasbench201/cifar100", "'fpga_energy'")
+
+
+def test_short_metric(src, home, arrays):
+    payload = u.hw_payload(arrays)
+    payload["nasbench201"]["cifar10"]["raspi4_latency"] = arrays["cifar10"]["raspi4_latency"][:900]
+    (src / FILE).write_bytes(pickle.dumps(payload))
+    assert_ingest_fails(NAME, src, home, FILE, "raspi4_latency", "900 values", "15625")
+
+
+def test_text_where_numbers_belong(src, home, arrays):
+    payload = u.hw_payload(arrays, as_lists=True)
+    payload["nasbench201"]["cifar10"]["pixel3_latency"][4] = "fast"
+    (src / FILE).write_bytes(pickle.dumps(payload))
+    assert_ingest_fails(NAME, src, home, FILE, "pixel3_latency", "numbers")
+
+
+def test_negative_latency_outside_edgetpu(src, home, arrays):
+    payload = u.hw_payload(arrays)
+    payload["nasbench201"]["cifar10"]["edgegpu_latency"][3] = -1.0
+    (src / FILE).write_bytes(pickle.dumps(payload))
+    assert_ingest_fails(NAME, src, home, FILE, "edgegpu_latency[3]", "positive")
+
+
+def test_configs_in_another_order(src, home, arrays):
+    payload = u.hw_payload(arrays)
+    configs = payload["nasbench201"]["ImageNet16-120"]["config"]
+    configs[7], configs[8] = configs[8], configs[7]
+    (src / FILE).write_bytes(pickle.dumps(payload))
+    assert_ingest_fails(NAME, src, home, FILE, "config[7]", "official NB201 cell 7")
+
+
+def test_not_a_dict(src, home):
+    (src / FILE).write_bytes(pickle.dumps([1, 2, 3]))
+    assert_ingest_fails(NAME, src, home, FILE, "expected a dict")
