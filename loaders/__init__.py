@@ -1,6 +1,9 @@
 """Loaders: one module per upstream benchmark format, all onto the schema of ``base``.
 
 ``REGISTRY`` maps a source name to its module; modules are imported only when used.
+``BY_NAME_ONLY`` are the sources that read an original upstream release too large for the
+shared data (``../shared/data`` holds none of their files): ``nasdb ingest NAME`` reads
+them, while ``all`` and a space name expand to :func:`names`, which leaves them out.
 """
 
 from __future__ import annotations
@@ -21,16 +24,21 @@ REGISTRY: dict[str, str] = {
     "nb201_naslib_zc": "nasdb.loaders.naslib_zc",
     "analog_nasbench": "nasdb.loaders.analog_nasbench",
     "nbgraph": "nasdb.loaders.nas_bench_graph",
+    "nbnlp_wikitext2": "nasdb.loaders.nbnlp_wikitext2",
+    "nbnlp_ptb": "nasdb.loaders.nbnlp_ptb",
+    "nbnlp_doc2vec": "nasdb.loaders.nbnlp_doc2vec",
 }
+BY_NAME_ONLY = frozenset({"nbnlp_ptb"})
 
 
 def names() -> list[str]:
-    return list(REGISTRY)
+    """The sources that ``ingest all`` (or a space name) reads."""
+    return [n for n in REGISTRY if n not in BY_NAME_ONLY]
 
 
 def get(name: str) -> ModuleType:
     if name not in REGISTRY:
-        raise UnknownName(f"unknown source {name!r}; available: {', '.join(names())}")
+        raise UnknownName(f"unknown source {name!r}; available: {', '.join(REGISTRY)}")
     return importlib.import_module(REGISTRY[name])
 
 
