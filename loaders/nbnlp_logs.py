@@ -66,7 +66,6 @@ class Run:
     index: int
     recipe: str  # canonical JSON
     order: tuple  # (start time, experiment id): which run of a recipe id comes first
-    epochs: int
     ok: bool
     params: float
     curves: np.ndarray  # (4, finished epochs): 3 losses, cumulative training seconds
@@ -148,7 +147,6 @@ def parse(where: str, raw: bytes, dataset: str) -> Run:
         index=index,
         recipe=recipe,
         order=(log["init_time"], log["experiment_id"]),
-        epochs=epochs,
         ok=ok,
         params=log["num_params"] / 1e6,
         curves=curves,
