@@ -32,6 +32,9 @@ REGISTRY: dict[str, str] = {
     "nb201_nats_tss": "nasdb.loaders.nats_topology",
     "nb201_v1_pth": "nasdb.loaders.nb201_pth",
     "nb201_hwnas_pickle": "nasdb.loaders.hw_nas_bench_pickle",
+    "nbnlp_wikitext2": "nasdb.loaders.nbnlp_wikitext2",
+    "nbnlp_ptb": "nasdb.loaders.nbnlp_ptb",
+    "nbnlp_doc2vec": "nasdb.loaders.nbnlp_doc2vec",
 }
 
 

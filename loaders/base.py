@@ -57,10 +57,16 @@ class Source:
 
 @dataclass
 class SourceData:
-    """What ``read`` returns: evaluation rows plus the input files they came from."""
+    """What ``read`` returns: evaluation rows plus the input files they came from.
+
+    ``architectures`` (``arch_index``, ``encoding``, ``iso_id``) is for spaces whose
+    architectures only the files describe (NAS-Bench-NLP recipes): the catalog stores
+    these descriptions, and the space learns them back from it.
+    """
 
     evaluations: pa.Table
     files: list[Path] = field(default_factory=list)
+    architectures: pa.Table | None = None
 
 
 def require(path: Path) -> Path:

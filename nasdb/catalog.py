@@ -162,12 +162,18 @@ class Catalog:
         space = spaces.get(source.space)
         arch_path = self.table_dir("architectures") / f"{source.space}.parquet"
         seen = pc.unique(ev.column("arch_index")).to_numpy()
-        if arch_path.exists():
-            old = pq.read_table(arch_path, columns=["arch_index"]).column(0).to_numpy()
-            seen = np.concatenate([seen, old])
+        old = pq.read_table(arch_path) if arch_path.exists() else None
+        if old is not None:
+            seen = np.concatenate([seen, old.column("arch_index").to_numpy()])
         seen = np.unique(seen)
+        described = space.architectures(seen)
+        # Where the space itself cannot describe an architecture, the files can (this
+        # source's first, then what earlier sources stored).
+        for given in (data.architectures, old):
+            if given is not None:
+                _fill(described, seen, given)
         arch = pa.table(
-            {"space": [source.space] * len(seen), "arch_index": seen, **space.architectures(seen)}
+            {"space": [source.space] * len(seen), "arch_index": seen, **described}
         ).select(ARCHITECTURES.names)
         keys = ev.group_by(list(KEY_FIELDS), use_threads=False).aggregate([("value", "count")])
         keys = keys.rename_columns([*KEY_FIELDS, "rows"]).sort_by(
@@ -255,6 +261,25 @@ class Catalog:
         finally:
             Path(tmp).unlink(missing_ok=True)
             Path(tmp + ".wal").unlink(missing_ok=True)
+
+
+def _fill(described: dict[str, list], seen, given) -> None:
+    """Put ``given``'s encoding and iso_id where ``described`` (rows = ``seen``) has None."""
+    import numpy as np
+
+    index = given.column("arch_index").to_numpy()
+    if not len(seen) or not len(index):
+        return
+    rows = np.minimum(np.searchsorted(seen, index), len(seen) - 1)
+    known = (seen[rows] == index).tolist()
+    for column in ("encoding", "iso_id"):
+        target = described[column]
+        if None not in target:
+            continue
+        values = given.column(column).to_pylist()
+        for row, value, ok in zip(rows.tolist(), values, known, strict=True):
+            if ok and target[row] is None:
+                target[row] = value
 
 
 def _relative(path: Path, directory: Path) -> str:

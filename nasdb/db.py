@@ -65,6 +65,7 @@ class Database:
         self._keys: list[Key] | None = None
         self._resolved: dict[tuple, Key] = {}
         self._columns: dict[Key, np.ndarray] = {}
+        self._taught: set[str] = set()
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -127,6 +128,20 @@ class Database:
         return self.con.sql(
             "SELECT name, space, title, licence, rows, ingested_at FROM sources ORDER BY name"
         )
+
+    def space(self, name: str):
+        """The space object; one whose architectures only files describe (it has ``learn``)
+        first learns them from this catalog's architectures table."""
+        sp = spaces.get(name)
+        if name not in self._taught:
+            self._taught.add(name)
+            path = self.catalog.table_dir("architectures") / f"{name}.parquet"
+            if hasattr(sp, "learn") and path.is_file():
+                import pyarrow.parquet as pq
+
+                table = pq.read_table(path, columns=["arch_index", "encoding"])
+                sp.learn(table.column(0).to_numpy(), table.column(1).to_pylist())
+        return sp
 
     # lookup ------------------------------------------------------------------------
     def resolve(
@@ -236,7 +251,7 @@ class Database:
         col = self._columns.get(key)
         if col is None:
             col = self.column(key)
-        sp = spaces.get(space)
+        sp = self.space(space)
         if type(archs) is int and 0 <= archs < sp.size:
             out = col[archs : archs + 1]
         else:
@@ -251,7 +266,7 @@ class Database:
 
     def info(self, space: str, arch) -> tuple[dict, duckdb.DuckDBPyRelation]:
         """How an architecture is written, and every value the catalog holds for it."""
-        sp = spaces.get(space)
+        sp = self.space(space)
         index = sp.index(arch)
         rel = self.sql(
             "SELECT task, metric, device, fidelity, seed, value, unit, source FROM evaluations "

@@ -10,6 +10,7 @@ _SPACES = {
     "nb101": "nasdb.spaces.nb101:NB101Space",
     "nb201": "nasdb.spaces.nb201:NB201Space",
     "nbgraph": "nasdb.spaces.nbgraph:NBGraphSpace",
+    "nbnlp": "nasdb.spaces.nbnlp:NBNLPSpace",
 }
 _cache: dict = {}
 

@@ -1,0 +1,526 @@
+"""NAS-Bench-NLP loaders: facts of the WikiText-2 logs and the doc2vec file, PTB logs
+written here in the upstream format, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import assert_ingest_fails, run_cli
+from nasdb.loaders import nbnlp_doc2vec, nbnlp_ptb, nbnlp_wikitext2
+
+from nasdb import connect
+from nasdb.spaces import nbnlp
+from nasdb.spaces.nbnlp_recipes import canonical_id
+
+LSTM = {
+    "i": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "i_act": {"op": "activation_tanh", "input": ["i"]},
+    "j": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "j_act": {"op": "activation_sigm", "input": ["j"]},
+    "f": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "f_act": {"op": "activation_sigm", "input": ["f"]},
+    "o": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "o_act": {"op": "activation_tanh", "input": ["o"]},
+    "h_new_1_part1": {"op": "elementwise_prod", "input": ["f_act", "h_prev_1"]},
+    "h_new_1_part2": {"op": "elementwise_prod", "input": ["i_act", "j_act"]},
+    "h_new_1": {"op": "elementwise_sum", "input": ["h_new_1_part1", "h_new_1_part2"]},
+    "h_new_1_act": {"op": "activation_tanh", "input": ["h_new_1"]},
+    "h_new_0": {"op": "elementwise_prod", "input": ["h_new_1_act", "o_act"]},
+}
+RNN = {
+    "node_0": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "h_new_0": {"op": "activation_tanh", "input": ["node_0"]},
+}
+RNN_RENAMED = {
+    "f": {"op": "linear", "input": ["h_prev_0", "x"]},
+    "h_new_0": {"op": "activation_tanh", "input": ["f"]},
+}
+
+
+# upstream log format ---------------------------------------------------------------------
+def log(recipe_id: int, recipe: dict, *, dataset="ptb", epochs=3, failed_at=None, seed=0):
+    """A training log laid out as upstream's main_one_model_train.py writes it."""
+    rng = np.random.default_rng(recipe_id * 10 + seed)
+    n = epochs if failed_at is None else failed_at
+    curves = {k: (5 + rng.random(n) - 0.1 * np.arange(n)).tolist() for k in ("t", "v", "s")}
+    if failed_at is not None:
+        for k in curves:
+            curves[k][-1] = math.nan
+    return {
+        "data": f"data/{dataset}",
+        "recepie_id": recipe_id,
+        "recepies_list_path": "data/models_recepies.json",
+        "epochs": epochs,
+        "recepie": json.dumps(recipe),
+        "experiment_id": 999_999_999 - seed,
+        "init_time": f"2020-04-28_17-16-{54 + seed}",
+        "num_params": 5_000_000 + recipe_id % 1000,
+        "wall_times": (60 + rng.random(n)).tolist(),
+        "train_losses": curves["t"],
+        "val_losses": curves["v"],
+        "test_losses": curves["s"],
+        "status": "OK" if failed_at is None else "loss is nan!",
+    }
+
+
+def name_of(entry: dict) -> str:
+    return (
+        f"log_stats_model_{entry['recepie_id']}_{entry['init_time']}_{entry['experiment_id']}.json"
+    )
+
+
+def write_zip(path: Path, entries: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for entry in entries:
+            z.writestr(name_of(entry), json.dumps(entry))
+    return path
+
+
+def write_folder(path: Path, entries: list[dict]) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    for entry in entries:
+        (path / name_of(entry)).write_text(json.dumps(entry))
+    return path
+
+
+def rewrite_zip(path: Path, change) -> None:
+    """Apply ``change(name, entry) -> entry | None`` to every log of a zip (None drops it)."""
+    with zipfile.ZipFile(path) as z:
+        items = [(n, json.loads(z.read(n))) for n in z.namelist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, entry in items:
+            new = change(name, entry)
+            if new is not None:
+                z.writestr(name, new if isinstance(new, (str, bytes)) else json.dumps(new))
+
+
+SINGLE = [log(1_000_000, RNN), log(1_000_001, LSTM), log(2_000_005, RNN_RENAMED, failed_at=2)]
+MULTI = [log(1_000_001, LSTM), log(1_000_001, LSTM, seed=1), log(1_000_001, LSTM, seed=2)]
+
+
+# WikiText-2: facts of the real file -------------------------------------------------------
+@pytest.fixture(scope="module")
+def wt2(shared_data):
+    return nbnlp_wikitext2.read(shared_data / "nbnlp")
+
+
+@pytest.fixture(scope="module")
+def wt2_rows(wt2):
+    return wt2.evaluations.to_pandas()
+
+
+def test_wikitext2_counts(wt2, wt2_rows):
+    rows = wt2_rows
+    assert rows.arch_index.nunique() == 344
+    assert set(rows.task) == {"wikitext-2"}
+    final = rows[(rows.metric == "valid_loss") & (rows.fidelity == 50) & rows.seed.isna()]
+    assert len(final) == 340  # complete 50-epoch curves
+    ok = rows[(rows.metric == "run_ok") & rows.seed.isna()].set_index("arch_id").value
+    assert len(ok) == 344 and ok.sum() == 340
+    last = rows[rows.metric == "train_time"].groupby("arch_id").fidelity.max()
+    failed = {"1009182": 1, "1009703": 1, "1007257": 19, "1009257": 23}
+    assert ok[ok == 0].index.sort_values().tolist() == sorted(failed)
+    assert {a: int(last[a]) for a in failed} == failed
+    # their curves stop before the NaN epoch
+    losses = rows[rows.metric == "valid_loss"].groupby("arch_id").fidelity.max()
+    assert losses["1007257"] == 18 and losses["1009257"] == 22 and "1009182" not in losses
+    assert wt2.evaluations.num_rows == 120_676
+    arch = wt2.architectures.to_pandas()
+    assert len(arch) == 344 and arch.iso_id.nunique() == 265
+
+
+def test_wikitext2_repeated_run_becomes_seeds(wt2_rows):
+    rows = wt2_rows[wt2_rows.arch_id == "1002429"]
+    assert sorted(rows.seed.dropna().unique()) == [0, 1]
+    at50 = rows[(rows.metric == "valid_loss") & (rows.fidelity == 50)].set_index("seed").value
+    assert at50[0.0] == pytest.approx(5.759639964384191)
+    assert at50[1.0] == pytest.approx(5.755790261661305)
+    mean = rows[(rows.metric == "valid_loss") & (rows.fidelity == 50) & rows.seed.isna()]
+    assert mean.value.item() == pytest.approx((at50[0.0] + at50[1.0]) / 2)
+    assert wt2_rows[wt2_rows.arch_id != "1002429"].seed.isna().all()
+
+
+def test_wikitext2_perplexity_is_exp_loss(wt2_rows):
+    keys = ["arch_index", "fidelity", "seed"]
+    rows = wt2_rows.fillna({"seed": -1})
+    for split in ("train", "valid", "test"):
+        loss = rows[rows.metric == f"{split}_loss"].set_index(keys).value
+        ppl = rows[rows.metric == f"{split}_perplexity"].set_index(keys).value
+        assert len(loss) == len(ppl) > 17_000
+        np.testing.assert_allclose(ppl.loc[loss.index], np.exp(loss), rtol=1e-12)
+
+
+def test_wikitext2_known_cells(wt2_rows, wt2):
+    at50 = wt2_rows[(wt2_rows.fidelity == 50) & wt2_rows.seed.isna()]
+    test_ppl = at50[at50.metric == "test_perplexity"].set_index("arch_id").value
+    valid_ppl = at50[at50.metric == "valid_perplexity"].set_index("arch_id").value
+    assert valid_ppl.idxmin() == test_ppl.idxmin() == "1000001"  # the LSTM is best
+    assert valid_ppl["1000001"] == pytest.approx(96.4929, abs=1e-3)
+    assert test_ppl["1000001"] == pytest.approx(91.9082, abs=1e-3)
+    assert test_ppl["1000002"] == pytest.approx(104.3226, abs=1e-3)  # GRU
+    assert test_ppl["1000000"] == pytest.approx(172.0779, abs=1e-3)  # tanh RNN
+    arch = wt2.architectures.to_pandas().set_index("arch_index").iso_id
+    assert arch[1] == canonical_id(LSTM)
+    assert arch[0] == canonical_id(RNN) == canonical_id(RNN_RENAMED)
+    assert arch[213] == arch[2213]  # one cell under two ids
+    params = wt2_rows[wt2_rows.metric == "params"]
+    assert (params.unit == "M").all() and params.value.between(15, 30).all()
+    times = wt2_rows[(wt2_rows.metric == "train_time") & wt2_rows.seed.isna()]
+    assert (times.groupby("arch_index").value.diff().dropna() > 0).all()  # cumulative
+
+
+# doc2vec: facts of the real file ----------------------------------------------------------
+def test_doc2vec_counts(shared_data, wt2):
+    data = nbnlp_doc2vec.read(shared_data / "nbnlp").evaluations.to_pandas()
+    assert data.arch_index.nunique() == 14_322 and len(data) == 143_220
+    assert data.task.isna().all() and data.fidelity.isna().all() and (data.unit == "").all()
+    ids = nbnlp.recipe_ids(np.unique(data.arch_index))
+    assert ((ids // 1_000_000) == 1).sum() == 4_322 and ((ids // 1_000_000) == 2).sum() == 10_000
+    wt2_index = wt2.architectures.column("arch_index").to_numpy()
+    assert np.isin(wt2_index, data.arch_index).sum() == 108
+    first = data[(data.metric == "doc2vec_0") & (data.arch_id == "1013370")].value.item()
+    assert first == pytest.approx(0.9287520051002502)
+
+
+# catalog: ingest, lookups by recipe, info, wide view ---------------------------------------
+@pytest.fixture(scope="module")
+def nlp_home(tmp_path_factory, shared_data):
+    home = tmp_path_factory.mktemp("nbnlp_home")
+    result = run_cli("ingest", "nbnlp", "--source", str(shared_data), "--home", str(home))
+    assert result.exit_code == 0, result.output
+    assert "nbnlp_ptb" not in result.output  # by name only
+    return home
+
+
+def test_catalog_lookups_by_recipe(nlp_home):
+    db = connect(nlp_home)
+    got = db.lookup(
+        "nbnlp",
+        [LSTM, 1_000_001, 1, json.dumps(LSTM), canonical_id(LSTM)],
+        task="wikitext-2",
+        metric="valid_perplexity",
+    )
+    assert np.allclose(got, 96.4929, atol=1e-3)
+    assert db.lookup("nbnlp", [RNN_RENAMED], task="wikitext-2", metric="params")[0] > 10
+    assert db.lookup("nbnlp", [1_013_370], metric="doc2vec_0")[0] == pytest.approx(0.928752005)
+    arch = db.sql(
+        "SELECT count(*), count(encoding), count(DISTINCT iso_id), count(params) "
+        "FROM architectures WHERE space = 'nbnlp'"
+    ).fetchall()[0]
+    assert arch == (14_558, 344, 265, 344)
+    wide = db.sql("SELECT * FROM nbnlp WHERE task = 'wikitext-2' LIMIT 3").df()
+    assert {"valid_perplexity", "valid_loss_e10", "train_time", "run_ok"} <= set(wide.columns)
+
+
+def test_cli_info(nlp_home):
+    result = run_cli("info", "nbnlp", "1000001", "--home", str(nlp_home))
+    assert result.exit_code == 0, result.output
+    assert "recipe_id: 1000001" in result.output and '"h_new_1"' in result.output
+    assert "valid_perplexity" in result.output and "doc2vec_0" in result.output
+    result = run_cli("info", "nbnlp", json.dumps(RNN), "--home", str(nlp_home))
+    assert result.exit_code == 0 and "recipe_id: 1000000" in result.output
+
+
+# PTB: small logs in the upstream format ---------------------------------------------------
+@pytest.fixture()
+def ptb(tmp_path):
+    """Both PTB archives in an upstream checkout, and a catalog that already holds them."""
+    root = tmp_path / "nas-bench-nlp-release"
+    write_zip(root / "train_logs_single_run" / "logs.zip", SINGLE)
+    write_zip(root / "train_logs_multi_runs" / "logs.zip", [SINGLE[1], *MULTI[1:]])
+    home = tmp_path / "home"
+    result = run_cli("ingest", "nbnlp_ptb", "--source", str(root), "--home", str(home))
+    assert result.exit_code == 0, result.output
+    return root, home
+
+
+def test_ptb_rows(ptb):
+    root, home = ptb
+    rows = nbnlp_ptb.read(root).evaluations.to_pandas()
+    assert set(rows.task) == {"ptb"} and rows.arch_id.nunique() == 3
+    lstm = rows[rows.arch_id == "1000001"]
+    assert sorted(lstm.seed.dropna().unique()) == [0, 1, 2]  # the shared log counts once
+    want = np.mean([e["val_losses"][-1] for e in MULTI])
+    got = lstm[(lstm.metric == "valid_loss") & (lstm.fidelity == 3) & lstm.seed.isna()].value
+    assert got.item() == pytest.approx(want)
+    failed = rows[rows.arch_id == "2000005"]
+    assert failed[failed.metric == "run_ok"].value.item() == 0
+    assert failed[failed.metric == "valid_loss"].fidelity.max() == 1
+    assert failed[failed.metric == "train_time"].fidelity.max() == 2
+    db = connect(home)
+    assert db.lookup("nbnlp", [RNN], task="ptb", metric="run_ok")[0] == 1
+    iso = db.sql("SELECT iso_id FROM architectures WHERE arch_id IN ('1000000', '2000005')")
+    assert len({r[0] for r in iso.fetchall()}) == 1  # one cell, two ids
+
+
+def test_ptb_folders_read_like_zips(ptb, tmp_path):
+    root, _ = ptb
+    other = tmp_path / "unzipped" / "nbnlp"
+    write_folder(other / "train_logs_single_run", SINGLE)
+    write_folder(other / "train_logs_multi_runs", [SINGLE[1], *MULTI[1:]])
+    assert nbnlp_ptb.read(root).evaluations.equals(nbnlp_ptb.read(other).evaluations)
+    result = run_cli("ingest", "nbnlp_ptb", "--source", str(tmp_path / "unzipped"), "--home",
+                     str(tmp_path / "h2"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    only_multi = tmp_path / "multi"
+    write_zip(only_multi / "train_logs_multi_runs" / "logs.zip", MULTI)
+    assert nbnlp_ptb.read(only_multi).evaluations.num_rows > 0
+
+
+def test_ptb_nothing_there(ptb, tmp_path):
+    _, home = ptb
+    (tmp_path / "empty").mkdir()
+    assert_ingest_fails("nbnlp_ptb", tmp_path / "empty", home, "no PTB logs found")
+
+
+def test_ptb_truncated_zip(ptb):
+    root, home = ptb
+    f = root / "train_logs_single_run" / "logs.zip"
+    f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
+    assert_ingest_fails("nbnlp_ptb", root, home, "logs.zip", "not a readable zip archive")
+
+
+def test_ptb_wrong_dataset(ptb):
+    root, home = ptb
+    write_zip(root / "train_logs_multi_runs" / "logs.zip", [log(1_000_001, LSTM, dataset="wt2")])
+    assert_ingest_fails("nbnlp_ptb", root, home, "logs.zip", "dataset 'data/wt2'", "ptb")
+
+
+def test_ptb_two_versions_of_one_run(ptb):
+    root, home = ptb
+    changed = dict(SINGLE[1], val_losses=[1.0, 1.0, 1.0])
+    write_zip(root / "train_logs_multi_runs" / "logs.zip", [changed])
+    assert_ingest_fails("nbnlp_ptb", root, home, "a different log of the same run")
+
+
+def test_ptb_one_id_two_recipes(ptb):
+    root, home = ptb
+    write_zip(root / "train_logs_multi_runs" / "logs.zip", [log(1_000_000, LSTM, seed=5)])
+    assert_ingest_fails("nbnlp_ptb", root, home, "recepie_id 1000000", "another recipe")
+
+
+# WikiText-2: bad inputs -------------------------------------------------------------------
+@pytest.fixture()
+def wt2_copy(tmp_path, shared_data, nlp_home):
+    """A private copy of the nbnlp files, and of a catalog that already holds them."""
+    root = tmp_path / "src"
+    shutil.copytree(shared_data / "nbnlp", root / "nbnlp")
+    for f in (root / "nbnlp").iterdir():
+        f.chmod(0o644)
+    home = tmp_path / "home"
+    shutil.copytree(nlp_home, home)
+    return root, root / "nbnlp" / "logs_wikitext-2.zip", home
+
+
+def test_wt2_upstream_layout(wt2_copy, tmp_path):
+    root, zip_path, _ = wt2_copy
+    upstream = tmp_path / "checkout" / "train_logs_wikitext-2"
+    upstream.mkdir(parents=True)
+    shutil.copy(zip_path, upstream / "logs.zip")
+    data = nbnlp_wikitext2.read(tmp_path / "checkout")
+    assert data.evaluations.num_rows == 120_676
+
+
+def test_wt2_missing_file(wt2_copy):
+    root, zip_path, home = wt2_copy
+    zip_path.unlink()
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "logs_wikitext-2.zip", "not found")
+
+
+def test_wt2_truncated(wt2_copy):
+    root, zip_path, home = wt2_copy
+    zip_path.write_bytes(zip_path.read_bytes()[:400_000])
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "not a readable zip archive")
+
+
+def test_wt2_corrupt_bytes(wt2_copy):
+    root, zip_path, home = wt2_copy
+    data = bytearray(zip_path.read_bytes())
+    data[300_000:300_040] = b"\xff\xfe garbage \x00" * 3 + b"\x00" * 4
+    zip_path.write_bytes(bytes(data))
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "logs_wikitext-2.zip", "damaged")
+
+
+def test_wt2_member_not_json(wt2_copy):
+    root, zip_path, home = wt2_copy
+    rewrite_zip(zip_path, lambda n, e: b"\x00\x01 not json" if "1000050" in n else e)
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "1000050", "not a readable JSON log")
+
+
+def test_wt2_missing_keys(wt2_copy):
+    root, zip_path, home = wt2_copy
+    drop = {"val_losses", "status"}
+    rewrite_zip(
+        zip_path,
+        lambda n, e: {k: v for k, v in e.items() if k not in drop} if "1000051" in n else e,
+    )
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "1000051", "missing key(s)", "status")
+
+
+def test_wt2_not_an_object(wt2_copy):
+    root, zip_path, home = wt2_copy
+    rewrite_zip(zip_path, lambda n, e: [1, 2] if "1000002" in n else e)
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "1000002", "expected an object")
+
+
+def test_wt2_text_where_numbers_belong(wt2_copy):
+    root, zip_path, home = wt2_copy
+
+    def change(name, entry):
+        if "1000001" in name:
+            entry["test_losses"][3] = "4.5"
+        return entry
+
+    rewrite_zip(zip_path, change)
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "1000001", "'4.5'", "numbers")
+
+
+def test_wt2_uneven_curves(wt2_copy):
+    root, zip_path, home = wt2_copy
+
+    def change(name, entry):
+        if "1000001" in name:
+            entry["wall_times"] = entry["wall_times"][:-1]
+        return entry
+
+    rewrite_zip(zip_path, change)
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "curve lengths", "wall_times 49")
+
+
+def test_wt2_ok_status_with_nan(wt2_copy):
+    root, zip_path, home = wt2_copy
+
+    def change(name, entry):
+        if "1000001" in name:
+            entry["val_losses"][-1] = math.nan
+        return entry
+
+    rewrite_zip(zip_path, change)
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "status 'OK'", "not finite")
+
+
+def test_wt2_bad_recipe(wt2_copy):
+    root, zip_path, home = wt2_copy
+
+    def change(name, entry):
+        if "1000000" in name:
+            entry["recepie"] = json.dumps(
+                {"a": {"op": "linear", "input": ["h_new_0"]},
+                 "h_new_0": {"op": "activation_tanh", "input": ["a"]}}
+            )  # fmt: skip
+        return entry
+
+    rewrite_zip(zip_path, change)
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "not a valid recipe", "cycle")
+
+
+def test_wt2_recipe_id_outside_lists(wt2_copy):
+    root, zip_path, home = wt2_copy
+
+    def change(name, entry):
+        if "1000000" in name:
+            entry["recepie_id"] = 7
+        return entry
+
+    rewrite_zip(zip_path, change)
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "recepie_id 7", "outside")
+
+
+def test_wt2_wrong_count(wt2_copy):
+    root, zip_path, home = wt2_copy
+    rewrite_zip(zip_path, lambda n, e: None if "1000000" in n else e)
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "344 training logs", "expected 345")
+
+
+def test_wt2_ptb_log_inside(wt2_copy):
+    root, zip_path, home = wt2_copy
+
+    def change(name, entry):
+        if "1000000" in name:
+            entry["data"] = "data/ptb"
+        return entry
+
+    rewrite_zip(zip_path, change)
+    assert_ingest_fails("nbnlp_wikitext2", root, home, "'data/ptb'", "wikitext-2")
+
+
+# doc2vec: bad inputs ----------------------------------------------------------------------
+def csv_of(wt2_copy) -> Path:
+    return wt2_copy[0] / "nbnlp" / "doc2vec_features_lowdim.csv"
+
+
+def test_doc2vec_missing_file(wt2_copy):
+    root, _, home = wt2_copy
+    csv_of(wt2_copy).unlink()
+    assert_ingest_fails("nbnlp_doc2vec", root, home, "doc2vec_features_lowdim.csv", "not found")
+
+
+def test_doc2vec_truncated(wt2_copy):
+    root, _, home = wt2_copy
+    f = csv_of(wt2_copy)
+    lines = f.read_text().splitlines()
+    f.write_text("\n".join(lines[:5000]) + "\n")
+    assert_ingest_fails("nbnlp_doc2vec", root, home, "4,999 rows", "14,322")
+
+
+def test_doc2vec_corrupt_bytes(wt2_copy):
+    root, _, home = wt2_copy
+    f = csv_of(wt2_copy)
+    data = bytearray(f.read_bytes())
+    data[100_000:100_030] = b"\xff\xfe\x00garbage\x00\xff" * 3
+    f.write_bytes(bytes(data))
+    assert_ingest_fails("nbnlp_doc2vec", root, home, "doc2vec_features_lowdim.csv")
+
+
+def test_doc2vec_wrong_columns(wt2_copy):
+    root, _, home = wt2_copy
+    f = csv_of(wt2_copy)
+    f.write_text(f.read_text().replace("recepie_id,", "recipe_id,", 1))
+    assert_ingest_fails("nbnlp_doc2vec", root, home, "missing column(s) recepie_id")
+
+
+def test_doc2vec_duplicate_id(wt2_copy):
+    root, _, home = wt2_copy
+    f = csv_of(wt2_copy)
+    lines = f.read_text().splitlines()
+    lines[2] = lines[1].split(",")[0] + "," + lines[2].split(",", 1)[1]
+    f.write_text("\n".join(lines) + "\n")
+    assert_ingest_fails("nbnlp_doc2vec", root, home, "appears twice")
+
+
+def test_doc2vec_id_outside_lists(wt2_copy):
+    root, _, home = wt2_copy
+    f = csv_of(wt2_copy)
+    lines = f.read_text().splitlines()
+    lines[1] = "3000001," + lines[1].split(",", 1)[1]
+    f.write_text("\n".join(lines) + "\n")
+    assert_ingest_fails("nbnlp_doc2vec", root, home, "3000001", "outside")
+
+
+def test_doc2vec_text_value(wt2_copy):
+    root, _, home = wt2_copy
+    f = csv_of(wt2_copy)
+    lines = f.read_text().splitlines()
+    cells = lines[7].split(",")
+    cells[4] = "abc"
+    lines[7] = ",".join(cells)
+    f.write_text("\n".join(lines) + "\n")
+    assert_ingest_fails("nbnlp_doc2vec", root, home, "'v03'", "expected numbers")
+
+
+def test_doc2vec_missing_value(wt2_copy):
+    root, _, home = wt2_copy
+    f = csv_of(wt2_copy)
+    lines = f.read_text().splitlines()
+    cells = lines[9].split(",")
+    cells[10] = ""
+    lines[9] = ",".join(cells)
+    f.write_text("\n".join(lines) + "\n")
+    assert_ingest_fails("nbnlp_doc2vec", root, home, "'v09'", "missing")
