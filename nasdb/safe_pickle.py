@@ -44,6 +44,17 @@ NUMPY_SCALARS = frozenset(
     }
 )
 
+# Plain numpy arrays as numpy pickles them (protocol 2 writes their bytes via _codecs).
+NUMPY_ARRAYS = frozenset(
+    {
+        "numpy.core.multiarray._reconstruct",
+        "numpy._core.multiarray._reconstruct",
+        "numpy.ndarray",
+        "numpy.dtype",
+        "_codecs.encode",
+    }
+)
+
 
 class Record:
     """Stand-in for an upstream class whose instances only carry attributes."""
@@ -102,8 +113,11 @@ def read_bytes(path: Path, opener: Callable[[Path], bytes] | None = None) -> byt
         raise IngestError(f"{path}: cannot read ({exc})") from None
 
 
-def load_torch_plain(path: Path) -> Any:
-    """Read a torch zip file that holds only plain Python objects, without torch."""
+def load_torch_plain(path: Path, allowed: frozenset[str] = frozenset()) -> Any:
+    """Read a torch zip file that holds only plain Python objects, without torch.
+
+    ``allowed`` lists the globals its pickle may name (e.g. NUMPY_ARRAYS); none by default.
+    """
     raw = read_bytes(path)
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
@@ -113,4 +127,4 @@ def load_torch_plain(path: Path) -> Any:
             data = zf.read(member)
     except (zipfile.BadZipFile, EOFError, ValueError, zipfile.LargeZipFile) as exc:
         raise IngestError(f"{path}: not a torch zip file ({exc})") from None
-    return loads(data, path)
+    return loads(data, path, allowed)

@@ -6,7 +6,13 @@ import numpy as np
 
 from nasdb.errors import UnknownName
 
-_SPACES = {"nb201": "nasdb.spaces.nb201:NB201Space", "nbgraph": "nasdb.spaces.nbgraph:NBGraphSpace"}
+_SPACES = {
+    "nb201": "nasdb.spaces.nb201:NB201Space",
+    "nbgraph": "nasdb.spaces.nbgraph:NBGraphSpace",
+    "nbmacro": "nasdb.spaces.nbmacro:NBMacroSpace",
+    "accel": "nasdb.spaces.accel:AccelSpace",
+    "tnb101_micro": "nasdb.spaces.tnb101:TNB101MicroSpace",
+}
 _cache: dict = {}
 
 
