@@ -49,7 +49,7 @@ def _load(path: Path) -> dict:
     require(path)
     try:
         bench = json.loads(path.read_bytes())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError too
         raise IngestError(f"{path}: not valid JSON ({printable(str(exc))})") from None
     if not isinstance(bench, dict):
         raise IngestError(
@@ -89,7 +89,10 @@ def _values(path: Path, bench: dict) -> np.ndarray:
         if any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in row):
             raise IngestError(f"{path}: {key} holds {row!r}; expected numbers only")
         rows.append(row)
-    return np.array(rows, dtype=np.float64).reshape(len(rows), len(SEEDS) + 4)
+    try:
+        return np.array(rows, dtype=np.float64).reshape(len(rows), len(SEEDS) + 4)
+    except OverflowError:
+        raise IngestError(f"{path}: a number is too large for a float") from None
 
 
 def _check(path: Path, keys: list, values: np.ndarray) -> None:
