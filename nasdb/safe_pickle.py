@@ -44,6 +44,17 @@ NUMPY_SCALARS = frozenset(
     }
 )
 
+# Plain numpy arrays as numpy pickles them (protocol 2 writes their bytes via _codecs).
+NUMPY_ARRAYS = frozenset(
+    {
+        "numpy.core.multiarray._reconstruct",
+        "numpy._core.multiarray._reconstruct",
+        "numpy.ndarray",
+        "numpy.dtype",
+        "_codecs.encode",
+    }
+)
+
 
 class Record:
     """Stand-in for an upstream class whose instances only carry attributes."""
@@ -117,9 +128,10 @@ def read_bytes(path: Path, opener: Callable[[Path], bytes] | None = None) -> byt
         raise IngestError(f"{path}: cannot read ({exc})") from None
 
 
-def load_torch_plain(path: Path) -> Any:
+def load_torch_plain(path: Path, allowed: frozenset[str] = frozenset()) -> Any:
     """Read a torch zip file that holds only plain Python objects, without torch.
 
+    ``allowed`` lists the globals its pickle may name (e.g. NUMPY_ARRAYS); none by default.
     Every failure is an ``IngestError`` naming the file, so callers need no catch-all.
     """
     raw = read_bytes(path)
@@ -135,4 +147,4 @@ def load_torch_plain(path: Path) -> Any:
         raise
     except Exception as exc:  # a damaged member: zlib.error, or NotImplementedError
         raise IngestError(f"{path}: not a readable torch file ({type(exc).__name__})") from None
-    return loads(data, path)
+    return loads(data, path, allowed)

@@ -116,6 +116,7 @@ def test_listings(db):
 
     names = [r[0] for r in db.sources().fetchall()]
     assert sorted(names) == sorted(loaders.bundled()) and "nbgraph" in names
+    assert {"nbmacro", "accel", "tnb101_micro"} <= set(db.spaces())
 
 
 def test_relations_convert(db):

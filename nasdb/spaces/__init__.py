@@ -7,10 +7,13 @@ import numpy as np
 from nasdb.errors import UnknownName
 
 _SPACES = {
+    "accel": "nasdb.spaces.accel:AccelSpace",
     "nb101": "nasdb.spaces.nb101:NB101Space",
     "nb201": "nasdb.spaces.nb201:NB201Space",
     "nbgraph": "nasdb.spaces.nbgraph:NBGraphSpace",
+    "nbmacro": "nasdb.spaces.nbmacro:NBMacroSpace",
     "nbnlp": "nasdb.spaces.nbnlp:NBNLPSpace",
+    "tnb101_micro": "nasdb.spaces.tnb101:TNB101MicroSpace",
 }
 _cache: dict = {}
 
