@@ -21,6 +21,7 @@ REGISTRY: dict[str, str] = {
     "nb201_naslib_zc": "nasdb.loaders.naslib_zc",
     "analog_nasbench": "nasdb.loaders.analog_nasbench",
     "nbgraph": "nasdb.loaders.nas_bench_graph",
+    "nb301_naslib_zc": "nasdb.loaders.naslib_zc_nb301",
 }
 
 

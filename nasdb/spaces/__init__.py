@@ -6,7 +6,11 @@ import numpy as np
 
 from nasdb.errors import UnknownName
 
-_SPACES = {"nb201": "nasdb.spaces.nb201:NB201Space", "nbgraph": "nasdb.spaces.nbgraph:NBGraphSpace"}
+_SPACES = {
+    "nb201": "nasdb.spaces.nb201:NB201Space",
+    "nbgraph": "nasdb.spaces.nbgraph:NBGraphSpace",
+    "nb301": "nasdb.spaces.nb301:NB301Space",
+}
 _cache: dict = {}
 
 
