@@ -18,6 +18,7 @@ training: :data:`RECORD` says where the files come from and the sha256 they must
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from functools import cached_property
 from pathlib import Path
@@ -77,13 +78,16 @@ RECORD: dict[str, Any] = {
     "inputs": {"x_cat": "34 int32 YAHPO codes", "x_cont": "epoch, float32, 1..98"},
     "outputs": [{"metric": m, "unit": u, "upstream": y} for m, u, y in OUTPUTS],
 }
-_CHUNK = 1024  # rows per session call: activations stay in cache, memory stays bounded
+_CHUNK = 1024  # rows per session call: the activations stay in cache
+_BLOCK = 1 << 16  # genotypes encoded at a time, so huge batches stay small in memory
 
 
 def _digest(path: Path) -> str:
-    from nasdb.loaders.base import sha256
-
-    return sha256(path)
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class YahpoNB301:
@@ -225,27 +229,31 @@ class YahpoNB301:
         knows. ``valid_accuracy`` is in percent, times in seconds.
         """
         sp = spaces.get(self.space)
-        return self.predict_codes(sp.yahpo_codes(sp.indices(archs)), epoch)
+        idx = sp.indices(archs)
+        x_cont = _epochs(epoch, len(idx))
+        raw = [
+            self._run(sp.yahpo_codes(idx[s : s + _BLOCK]), x_cont[s : s + _BLOCK])
+            for s in range(0, len(idx), _BLOCK)
+        ]
+        return _named(raw)
 
     def predict_codes(self, codes: np.ndarray, epoch: int | np.ndarray = EPOCHS[1]):
         """The same from YAHPO's (n, 34) integer codes, as :meth:`NB301Space.yahpo_codes`."""
-        x_cat = np.ascontiguousarray(codes, dtype=np.int32)
-        if x_cat.ndim != 2 or x_cat.shape[1] != len(YAHPO_NAMES):
+        x_cat = np.asarray(codes)
+        if x_cat.ndim != 2 or x_cat.shape[1] != len(YAHPO_NAMES) or x_cat.dtype.kind not in "iu":
             raise UnknownName(f"yahpo_nb301: codes must be (n, {len(YAHPO_NAMES)}) integers")
-        x_cont = _epochs(epoch, len(x_cat))
+        return _named([self._run(x_cat, _epochs(epoch, len(x_cat)))])
+
+    def _run(self, codes: np.ndarray, x_cont: np.ndarray) -> np.ndarray:
         session = self._session
+        x_cat = np.ascontiguousarray(codes, dtype=np.int32)
         parts = [
-            session.run(None, {"x_cat": x_cat[s : s + _CHUNK], "x_cont": x_cont[s : s + _CHUNK]})[0]
+            session.run(None, {"x_cat": x_cat[s : s + _CHUNK], "x_cont": x_cont[s : s + _CHUNK]})
             for s in range(0, len(x_cat), _CHUNK)
         ]
-        raw = (
-            np.concatenate(parts).astype(np.float64)
-            if parts
-            else np.empty((0, len(OUTPUTS)), dtype=np.float64)
-        )
-        out = {m: raw[:, c] for c, (m, _, _) in enumerate(OUTPUTS)}
-        out["valid_accuracy"] = out["valid_accuracy"] * 100.0
-        return out
+        if not parts:
+            return np.empty((0, len(OUTPUTS)), dtype=np.float64)
+        return np.concatenate([p[0] for p in parts]).astype(np.float64)
 
     # provenance --------------------------------------------------------------------
     def provenance(self) -> dict[str, Any]:
@@ -254,6 +262,13 @@ class YahpoNB301:
         record["directory"] = str(self.directory)
         record["verified"] = self.verify
         return record
+
+
+def _named(raw: list[np.ndarray]) -> dict[str, np.ndarray]:
+    table = np.concatenate(raw) if raw else np.empty((0, len(OUTPUTS)))
+    out = {m: table[:, c] for c, (m, _, _) in enumerate(OUTPUTS)}
+    out["valid_accuracy"] = out["valid_accuracy"] * 100.0  # the model answers a fraction
+    return out
 
 
 def _epochs(epoch, n: int) -> np.ndarray:
