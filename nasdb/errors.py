@@ -18,3 +18,7 @@ class LookupMiss(NasdbError, KeyError):
 
 class UnknownName(NasdbError, ValueError):
     """A space, task, metric, device or source that the catalog does not hold."""
+
+
+class SurrogateError(NasdbError):
+    """A surrogate's model file is missing, corrupt or not the one its record names."""

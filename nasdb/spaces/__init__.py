@@ -10,6 +10,7 @@ _SPACES = {
     "accel": "nasdb.spaces.accel:AccelSpace",
     "nb101": "nasdb.spaces.nb101:NB101Space",
     "nb201": "nasdb.spaces.nb201:NB201Space",
+    "nb301": "nasdb.spaces.nb301:NB301Space",
     "nbgraph": "nasdb.spaces.nbgraph:NBGraphSpace",
     "nbmacro": "nasdb.spaces.nbmacro:NBMacroSpace",
     "nbnlp": "nasdb.spaces.nbnlp:NBNLPSpace",
