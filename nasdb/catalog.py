@@ -6,6 +6,7 @@ Layout under ``home``::
     sources/<source>.parquet       its provenance row
     architectures/<space>.parquet  one row per architecture of the space seen in any source
     wide/<space>.parquet           the space's wide table, derived from the evaluations
+    runs/<run_id>.parquet          trajectories of one search or comparison run
     views.sql                      the view definitions, derived from the tables
     nasdb.duckdb                   the same views in a DuckDB file, for the duckdb CLI
 
@@ -28,7 +29,7 @@ from nasdb.errors import IngestError, NasdbError
 
 VIEWS_FILE = "views.sql"
 HOME_TOKEN = "@NASDB_HOME@"  # views.sql names files relative to the home, so a catalog can move
-TABLES = ("evaluations", "sources", "architectures", "wide")
+TABLES = ("evaluations", "sources", "architectures", "wide", "runs")
 DUCKDB_FILE = "nasdb.duckdb"
 
 
@@ -203,8 +204,19 @@ class Catalog:
             return None
         return body.replace(HOME_TOKEN, str(self.home).replace("'", "''"))
 
-    def rebuild_views(self) -> None:
-        """Materialise the wide tables, then write ``views.sql`` and the DuckDB file."""
+    def write_run(self, table, run_id: str) -> Path:
+        """Store a run's trajectories and add them to the views (wide tables untouched)."""
+        path = self.table_dir("runs") / f"{run_id}.parquet"
+        self._write_parquet(table, path)
+        self.rebuild_views(materialise=False)
+        return path
+
+    def rebuild_views(self, materialise: bool = True) -> None:
+        """Materialise the wide tables, then write ``views.sql`` and the DuckDB file.
+
+        ``materialise=False`` reuses the wide files already there (the evaluations have not
+        changed), for writers of other tables such as search runs.
+        """
         import duckdb
 
         from nasdb import views
@@ -220,6 +232,9 @@ class Catalog:
                 stale.unlink()
         for space, select in selects.items():
             target = self.table_dir("wide") / f"{space}.parquet"
+            if not materialise and target.exists():
+                statements.append(views.wide_view(space, target))
+                continue
             tmp = _mkstemp(target)
             try:
                 con.execute(f"COPY ({select}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")

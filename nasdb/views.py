@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from nasdb import loaders
-from nasdb.schema import ARCHITECTURES, EVALUATIONS, SOURCES
+from nasdb.schema import ARCHITECTURES, EVALUATIONS, RUNS, SOURCES
 
 _DUCK_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "double": "DOUBLE"}
 
@@ -55,7 +55,7 @@ def _ident(name: str) -> str:
 
 
 def base_statements(catalog) -> list[str]:
-    """The long views: evaluations, sources, architectures."""
+    """The long views: evaluations, sources, architectures, search runs."""
     from nasdb import spaces
 
     out = [
@@ -64,6 +64,7 @@ def base_statements(catalog) -> list[str]:
         f"CREATE OR REPLACE VIEW sources AS {_files_sql(catalog.files('sources'), SOURCES)}",
         "CREATE OR REPLACE VIEW architectures_base AS "
         + _files_sql(catalog.files("architectures"), ARCHITECTURES),
+        f"CREATE OR REPLACE VIEW runs AS {_files_sql(catalog.files('runs'), RUNS)}",
     ]
     present = [p.stem for p in catalog.files("architectures")]
     refs = ", ".join(f"({_lit(s)}, {_lit(spaces.get(s).reference_task)})" for s in present)
