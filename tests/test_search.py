@@ -131,10 +131,10 @@ def test_optimizers_return_only_valid_architectures(request, algorithm, which):
     cls = optimizers.get(algorithm)
     if cls.multi_fidelity and len(bench.fidelities) < 2:
         pytest.skip("needs fidelities")
-    a = runner.run(algorithm, bench, 3, runner.Budget(400))
+    a = runner.run(algorithm, bench, 3, runner.Budget(200))
     assert bench.valid_mask[a.arch].all()
-    assert np.isfinite(a.values).all() and len(a.arch) == 400
-    b = runner.run(algorithm, bench, 3, runner.Budget(400))
+    assert np.isfinite(a.values).all() and len(a.arch) == 200
+    b = runner.run(algorithm, bench, 3, runner.Budget(200))
     assert np.array_equal(a.arch, b.arch)  # a seed fixes the run
 
 
@@ -237,3 +237,29 @@ def test_readme_search_examples_run(run_home, tmp_path, monkeypatch):
         if args[0] == "compare":
             run_id = result.stdout.split()[1].rstrip(":")
     assert (tmp_path / "report" / "final.csv").is_file()
+
+
+def test_multi_fidelity_methods_beat_random_search_per_simulated_second(nb201):
+    from scipy.stats import wilcoxon
+
+    budget = runner.Budget(seconds=100 * nb201.cost_of(0))  # 100 full trainings
+    rs = [runner.run("rs", nb201, s, budget).best[-1] for s in range(50)]
+    for algorithm, alpha in (("sh", 0.01), ("hb", 0.05)):
+        traj = [runner.run(algorithm, nb201, s, budget) for s in range(50)]
+        assert {int(f) for t in traj for f in t.fidelity} == {12, 200}
+        best = [t.best[-1] for t in traj]
+        assert wilcoxon(best, rs, alternative="greater").pvalue < alpha, algorithm
+
+
+def test_bananas_beats_random_search(nb201):
+    from scipy.stats import wilcoxon
+
+    rs = [runner.run("rs", nb201, s, runner.Budget(100)).best[-1] for s in range(20)]
+    bo = [runner.run("bananas", nb201, s, runner.Budget(100)).best[-1] for s in range(20)]
+    assert wilcoxon(bo, rs, alternative="greater").pvalue < 0.01
+
+
+@pytest.mark.parametrize("algorithm", ["sh", "hb"])
+def test_fidelity_methods_refuse_single_fidelity_benchmarks(run_home, algorithm):
+    line = _error(run_cli("search", "nbgraph", "cora", "-a", algorithm, "--home", str(run_home)))
+    assert f"{algorithm} needs several fidelities" in line and "only 400" in line

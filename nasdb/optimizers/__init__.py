@@ -13,6 +13,9 @@ REGISTRY: dict[str, str] = {
     "rs": "nasdb.optimizers.random_search:RandomSearch",
     "rea": "nasdb.optimizers.regularized_evolution:RegularizedEvolution",
     "ls": "nasdb.optimizers.local_search:LocalSearch",
+    "sh": "nasdb.optimizers.successive_halving:SuccessiveHalving",
+    "hb": "nasdb.optimizers.successive_halving:Hyperband",
+    "bananas": "nasdb.optimizers.bananas:Bananas",
 }
 
 
