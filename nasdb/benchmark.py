@@ -75,6 +75,7 @@ class Benchmark:
         fidelity: int | None,
         costs: dict[int | None, np.ndarray | float],
         miss: MissPolicy = table_only,
+        proxy: np.ndarray | None = None,
     ):
         self.space_name = space
         self.task = task
@@ -86,6 +87,7 @@ class Benchmark:
         self.fidelity = fidelity
         self.fidelities = tuple(sorted(columns, key=lambda f: -1 if f is None else f))
         self.miss = miss
+        self.proxy = proxy  # a zero-cost proxy column: known before training, so optimizers see it
         # (n_objectives, size) per fidelity, and the first objective alone for the fast path
         self._columns = {f: np.atleast_2d(c) for f, c in columns.items()}
         self._primary = {f: c[0] for f, c in self._columns.items()}
@@ -197,7 +199,18 @@ class Problem:
         self._sp = sp
         self._table = getattr(sp, "neighbour_table", None) if self._all_valid else None
         self._flat = self._table.ravel() if self._table is not None else None
+        self._proxy = bench.proxy
         self._neighbours: dict[int, np.ndarray] = {}
+
+    @property
+    def has_proxy(self) -> bool:
+        return self._proxy is not None
+
+    def proxy(self, indices) -> np.ndarray:
+        """Zero-cost proxy scores (higher = more promising; NaN where not computed)."""
+        if self._proxy is None:
+            raise NasdbError(f"{self.space}: this benchmark was built without proxy=")
+        return self._proxy[np.asarray(indices, dtype=np.int64)]
 
     def sample(self, rng: np.random.Generator, n: int = 1) -> np.ndarray:
         """n valid architectures uniformly at random, with replacement."""
@@ -253,6 +266,22 @@ class Problem:
         """Features of architectures for predictors (one-hot ops and links)."""
         return self._sp.one_hot(np.asarray(indices, dtype=np.int64))
 
+    @property
+    def groups(self) -> tuple[int, ...]:
+        """Sizes of the one-hot groups of ``encode`` (one categorical choice each)."""
+        return self._sp.one_hot_groups
+
+    def decode(self, scores, rng: np.random.Generator) -> int:
+        """The architecture that takes the largest score in every group; where that is not
+        a valid architecture, a random valid one (continuous relaxations land anywhere)."""
+        try:
+            index = self._sp.from_one_hot(scores)
+        except NasdbError:
+            index = -1
+        if self.is_valid(index):
+            return index
+        return int(self.sample(rng, 1)[0])
+
 
 # building ---------------------------------------------------------------------------
 
@@ -269,12 +298,15 @@ def build(
     directions: Sequence[str] | None = None,
     seconds_per_epoch: float | None = None,
     miss: MissPolicy = table_only,
+    proxy: str | None = None,
 ) -> Benchmark:
     """Resolve each objective's key at every fidelity the first one has, and load columns.
 
     ``metric`` is one name or several (a multi-objective benchmark); ``device`` applies to
     the metrics measured on devices (latency, energy). Fidelities are those the catalog
     holds for the first metric; ``fidelity`` picks the target (default: the highest).
+    ``proxy`` names a zero-cost proxy of the same task (e.g. ``synflow``, ``naswot``) that
+    optimizers may use as a free fitness estimate.
     """
     metrics = [metric] if isinstance(metric, str) else list(metric)
     if not metrics:
@@ -348,7 +380,14 @@ def build(
                 objectives.append(Objective(m, directions[i], key.device, key.unit))
         columns[f] = np.vstack(cols)
         costs[f] = _cost(db, space, task, f, keys, seconds_per_epoch)
-    return Benchmark(space, task, objectives, columns, target, costs, miss)
+    proxy_col = None
+    if proxy is not None:
+        if proxy not in available:
+            raise UnknownName(
+                f"{space}/{task}: no proxy {proxy!r}; available: {', '.join(available)}"
+            )
+        proxy_col = db.column(db.resolve(space, task=task, metric=proxy))
+    return Benchmark(space, task, objectives, columns, target, costs, miss, proxy_col)
 
 
 def _cost(db, space, task, fidelity, keys, seconds_per_epoch) -> np.ndarray | float:

@@ -172,7 +172,7 @@ def _fidelity(value: str | None):
     return int(value)
 
 
-def _benchmark(db, space, task, metrics, device, fidelity, source):
+def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None):
     from nasdb.db import _UNSET
 
     return db.benchmark(
@@ -182,6 +182,7 @@ def _benchmark(db, space, task, metrics, device, fidelity, source):
         fidelity=_fidelity(fidelity),
         device=device if device is not None else _UNSET,
         source=source,
+        proxy=proxy,
     )
 
 
@@ -196,6 +197,7 @@ def _search_options(fn):
             click.option(
                 "--source", default=None, help="Source of the values (default: preferred)."
             ),
+            click.option("--proxy", default=None, help="Zero-cost proxy optimizers may use."),
             click.option("--budget", type=int, default=None, help="Evaluations (default 100)."),
             click.option("--seconds", type=float, default=None, help="Simulated training seconds."),
             home_option,
@@ -213,8 +215,8 @@ def _search_options(fn):
 @click.option("--param", "params", multiple=True, help="Algorithm parameter KEY=VALUE.")
 @click.option("--save/--no-save", default=True, show_default=True, help="Store in the catalog.")
 @_search_options
-def search(space, task, algorithm, seed, params, save, metrics, device, fidelity, source, budget,
-           seconds, home) -> None:  # fmt: skip
+def search(space, task, algorithm, seed, params, save, metrics, device, fidelity, source, proxy,
+           budget, seconds, home) -> None:  # fmt: skip
     """One search run on a benchmark; the trajectory goes to the catalog's runs view."""
     import numpy as np
 
@@ -222,7 +224,7 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     from nasdb.db import connect
 
     db = connect(home)
-    bench = _benchmark(db, space, task, metrics, device, fidelity, source)
+    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy)
     traj = runner.run(
         algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
     )
@@ -265,7 +267,7 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
 )
 @_search_options
 def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, device, fidelity,
-            source, budget, seconds, home) -> None:  # fmt: skip
+            source, proxy, budget, seconds, home) -> None:  # fmt: skip
     """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
     from nasdb import optimizers, runner
     from nasdb.db import connect
@@ -279,7 +281,9 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, de
     benchmarks = []
     for text in benches:
         space, _, task = text.partition("/")
-        benchmarks.append(_benchmark(db, space, task or None, metrics, device, fidelity, source))
+        benchmarks.append(
+            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy)
+        )
     table = runner.compare(
         algorithms,
         benchmarks,

@@ -261,6 +261,7 @@ class Database:
         directions=None,
         seconds_per_epoch: float | None = None,
         miss=None,
+        proxy: str | None = None,
     ):
         """An objective for search algorithms; see :func:`nasdb.benchmark.build`."""
         from nasdb import benchmark
@@ -276,6 +277,7 @@ class Database:
             directions=directions,
             seconds_per_epoch=seconds_per_epoch,
             miss=miss or benchmark.table_only,
+            proxy=proxy,
         )
 
     def info(self, space: str, arch) -> tuple[dict, duckdb.DuckDBPyRelation]:

@@ -24,6 +24,11 @@ def proteins(db):
     return db.benchmark("nbgraph", "proteins")
 
 
+@pytest.fixture(scope="module")
+def edge(db):
+    return db.benchmark("nb201", "cifar10", ["test_accuracy", "latency"], device="edgegpu")
+
+
 @pytest.fixture
 def run_home(full_home, tmp_path):
     """A copy of the full catalog that runs can be written into."""
@@ -127,10 +132,12 @@ def test_rea_beats_random_search(nb201):
 @pytest.mark.parametrize("algorithm", optimizers.names())
 @pytest.mark.parametrize("which", ["nb201", "proteins"])
 def test_optimizers_return_only_valid_architectures(request, algorithm, which):
-    bench = request.getfixturevalue(which)
     cls = optimizers.get(algorithm)
+    bench = request.getfixturevalue("edge" if cls.min_objectives > 1 else which)
     if cls.multi_fidelity and len(bench.fidelities) < 2:
         pytest.skip("needs fidelities")
+    if cls.min_objectives > 1 and which == "proteins":
+        pytest.skip("nbgraph proteins has no device cost here")
     a = runner.run(algorithm, bench, 3, runner.Budget(200))
     assert bench.valid_mask[a.arch].all()
     assert np.isfinite(a.values).all() and len(a.arch) == 200
@@ -263,3 +270,43 @@ def test_bananas_beats_random_search(nb201):
 def test_fidelity_methods_refuse_single_fidelity_benchmarks(run_home, algorithm):
     line = _error(run_cli("search", "nbgraph", "cora", "-a", algorithm, "--home", str(run_home)))
     assert f"{algorithm} needs several fidelities" in line and "only 400" in line
+
+
+@pytest.mark.parametrize("algorithm", ["nsga2", "mo-hdnas"])
+def test_multi_objective_fronts_are_non_dominated(edge, algorithm):
+    from nasdb.optimizers.nsga2 import hypervolume
+
+    opt = runner.make_optimizer(algorithm, edge, 0)
+    seen = []
+    for _ in range(400):
+        a = opt.ask()
+        v = edge.values(a)
+        opt.tell(a, v * edge.signs)
+        seen.append(v * edge.signs)
+    seen = np.array(seen)
+    front = np.array([edge.values(a) * edge.signs for a in opt.front()])
+    assert len(front) >= 3
+    for p in front:  # nothing evaluated dominates a front member
+        dominated = (seen >= p).all(axis=1) & (seen > p).any(axis=1)
+        assert not dominated.any()
+    # and the search beats random sampling in hypervolume, on the same number of trials
+    ref = np.array([0.0, -60.0])  # 0 % accuracy, 60 ms on the edge GPU
+    rs = runner.run("rs", edge, 0, runner.Budget(400))
+    rs_pts = rs.values * edge.signs
+    assert hypervolume(front, ref) > hypervolume(rs_pts, ref)
+
+
+def test_zero_cost_proxy_warm_start(db):
+    bench = db.benchmark("nb201", "cifar10", proxy="naswot")
+    plain = [runner.run("rea", bench, s, runner.Budget(40)).best[-1] for s in range(40)]
+    warm = [
+        runner.run("rea", bench, s, runner.Budget(40), {"proxy_pool": 1000}).best[-1]
+        for s in range(40)
+    ]
+    assert np.mean(warm) > np.mean(plain)
+
+
+def test_hardware_methods_need_a_cost(run_home):
+    line = _error(run_cli("search", "nb201", "cifar10", "-a", "hw-evrsnas", "--home",
+                          str(run_home)))  # fmt: skip
+    assert "needs 2 objectives" in line and "--device" in line

@@ -16,6 +16,12 @@ REGISTRY: dict[str, str] = {
     "sh": "nasdb.optimizers.successive_halving:SuccessiveHalving",
     "hb": "nasdb.optimizers.successive_halving:Hyperband",
     "bananas": "nasdb.optimizers.bananas:Bananas",
+    "nsga2": "nasdb.optimizers.nsga2:NSGA2",
+    "cmanas": "nasdb.optimizers.cmanas:CMANAS",
+    "hw-evrsnas": "nasdb.optimizers.hw_evrsnas:HWEvRSNAS",
+    "nevonas": "nasdb.optimizers.nevonas:NEvoNAS",
+    "pevonas": "nasdb.optimizers.pevonas:PEvoNAS",
+    "mo-hdnas": "nasdb.optimizers.mo_hdnas:MOHDNAS",
 }
 
 

@@ -21,6 +21,7 @@ class Optimizer:
     multi_fidelity: ClassVar[bool] = False  # ask() returns (index, fidelity)
     multi_objective: ClassVar[bool] = False  # tell() gets every objective
     needs_neighbours: ClassVar[bool] = False
+    min_objectives: ClassVar[int] = 1
 
     def __init__(self, problem: Problem, seed: int = 0):
         self.problem = problem
@@ -35,6 +36,12 @@ class Optimizer:
             raise NasdbError(
                 f"{cls.name} needs several fidelities; {describe} has only {listed} "
                 "(NB201 has 12 and 200 epochs)"
+            )
+        if problem.n_objectives < cls.min_objectives:
+            raise NasdbError(
+                f"{cls.name} needs {cls.min_objectives} objectives, e.g. a hardware cost: "
+                f"--metric test_accuracy --metric latency --device edgegpu; {describe} has "
+                f"{problem.n_objectives}"
             )
         if cls.needs_neighbours and not problem.has_neighbours:
             raise NasdbError(f"{cls.name} needs neighbours; space {problem.space} has none")

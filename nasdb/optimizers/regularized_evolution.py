@@ -3,15 +3,25 @@ child, and the oldest member dies, so good but lucky architectures do not linger
 
 from __future__ import annotations
 
+import numpy as np
+
 from nasdb.benchmark import Problem
 from nasdb.optimizers.base import Optimizer, Uniforms
 
 
 class RegularizedEvolution(Optimizer):
+    """``proxy_pool > 0`` on a benchmark built with ``proxy=`` seeds the population with
+    the best-scored architectures of that many random ones, at no training cost."""
+
     name = "rea"
 
     def __init__(
-        self, problem: Problem, seed: int = 0, population_size: int = 30, sample_size: int = 10
+        self,
+        problem: Problem,
+        seed: int = 0,
+        population_size: int = 30,
+        sample_size: int = 10,
+        proxy_pool: int = 0,
     ):
         super().__init__(problem, seed)
         if not 1 <= sample_size <= population_size:
@@ -24,6 +34,10 @@ class RegularizedEvolution(Optimizer):
         self._oldest = 0
         self._u = Uniforms(self.rng)
         self._initial = problem.sample(self.rng, population_size).tolist()
+        if proxy_pool and problem.has_proxy:  # zero-cost warm start: best-scored of a pool
+            pool = problem.sample(self.rng, max(proxy_pool, population_size))
+            score = np.nan_to_num(problem.proxy(pool), nan=-np.inf)
+            self._initial = pool[np.argsort(score, kind="stable")[-population_size:]].tolist()
 
     @property
     def population(self) -> list[tuple[int, float]]:

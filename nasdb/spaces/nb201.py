@@ -194,3 +194,10 @@ class NB201Space:
         """(n, 30) one-hot op per edge: the encoding predictors learn from."""
         ops = self.ops[np.asarray(indices, dtype=np.int64)]
         return (ops[:, :, None] == np.arange(5)).reshape(len(ops), 30).astype(np.float32)
+
+    one_hot_groups = (5,) * 6  # one choice of 5 ops per edge
+
+    def from_one_hot(self, x) -> int:
+        """The cell whose op on each edge is the largest entry of that edge's 5 scores."""
+        ops = np.asarray(x, dtype=np.float64).reshape(6, 5).argmax(axis=1)
+        return int(self._code_to_index[ops @ _WEIGHTS])

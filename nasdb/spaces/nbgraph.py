@@ -157,3 +157,13 @@ class NBGraphSpace:
         for pos in range(4):
             out[np.arange(len(idx)), len(LINKS) + pos * len(OPS) + digits[:, pos]] = 1
         return out
+
+    one_hot_groups = (len(LINKS),) + (len(OPS),) * 4  # link pattern, then one op per position
+
+    def from_one_hot(self, x) -> int:
+        """Canonical hash of the largest-scoring link and ops (raises for a drawing that
+        NAS-Bench-Graph cannot canonicalise)."""
+        x = np.asarray(x, dtype=np.float64)
+        link = LINKS[int(x[: len(LINKS)].argmax())]
+        ops = [OPS[int(o)] for o in x[len(LINKS) :].reshape(4, len(OPS)).argmax(axis=1)]
+        return self._canonical(list(link), ops)
