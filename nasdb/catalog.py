@@ -29,7 +29,10 @@ from nasdb.errors import IngestError, NasdbError
 
 VIEWS_FILE = "views.sql"
 HOME_TOKEN = "@NASDB_HOME@"  # views.sql names files relative to the home, so a catalog can move
-TABLES = ("evaluations", "sources", "architectures", "wide", "runs")
+TABLES = ("evaluations", "sources", "architectures", "wide")
+# Search runs are read through a glob, so a new run needs no view rebuild (and does not
+# make the saved views stale); only the first run of a catalog switches the view on.
+RUNS_TABLE = "runs"
 DUCKDB_FILE = "nasdb.duckdb"
 
 
@@ -205,10 +208,13 @@ class Catalog:
         return body.replace(HOME_TOKEN, str(self.home).replace("'", "''"))
 
     def write_run(self, table, run_id: str) -> Path:
-        """Store a run's trajectories and add them to the views (wide tables untouched)."""
-        path = self.table_dir("runs") / f"{run_id}.parquet"
+        """Store a run's trajectories; the ``runs`` view globs the folder, so only the
+        catalog's first run rewrites the views (wide tables untouched)."""
+        first = not self.files(RUNS_TABLE)
+        path = self.table_dir(RUNS_TABLE) / f"{run_id}.parquet"
         self._write_parquet(table, path)
-        self.rebuild_views(materialise=False)
+        if first:
+            self.rebuild_views(materialise=False)
         return path
 
     def rebuild_views(self, materialise: bool = True) -> None:

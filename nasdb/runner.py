@@ -138,45 +138,58 @@ def new_run_id() -> str:
 def to_table(
     rows: Sequence[tuple[str, Benchmark, int, Trajectory]], run_id: str
 ):  # -> pyarrow.Table
-    """Trajectories as one Arrow table in the ``runs`` schema."""
-    import pyarrow as pa
+    """Trajectories as one Arrow table in the ``runs`` schema.
+
+    Built by DuckDB from numpy columns: converting numpy through pyarrow would import
+    pandas, which costs a one-run CLI call more than the search itself.
+    """
+    import duckdb
 
     from nasdb.schema import RUNS
 
-    cols: dict[str, list] = {name: [] for name in RUNS.names}
+    width = max(t.values.shape[1] for *_, t in rows)
+    cols: dict[str, list[np.ndarray]] = {}
+
+    def add(name: str, array) -> None:
+        cols.setdefault(name, []).append(np.asarray(array))
+
     for algorithm, bench, seed, traj in rows:
         n = len(traj.arch)
         device = next((o.device for o in bench.objectives if o.device), None)
-        for name, value in (
-            ("run_id", run_id),
+        labels = (
             ("algorithm", algorithm),
             ("benchmark", bench.describe()),
             ("space", bench.space_name),
-            ("task", bench.task),
+            ("task", bench.task or ""),
             ("metric", ",".join(bench.metrics)),
             ("direction", bench.directions[0]),
-            ("device", device),
-        ):
-            cols[name].append(pa.repeat(pa.scalar(value, pa.string()), n))
-        cols["seed"].append(np.full(n, seed, dtype=np.int64))
-        cols["trial"].append(np.arange(n, dtype=np.int32))
-        cols["arch_index"].append(traj.arch)
-        cols["arch_id"].append(pa.array(bench.space.arch_ids(traj.arch), pa.string()))
-        cols["fidelity"].append(pa.array(traj.fidelity, mask=traj.fidelity < 0))
-        cols["value"].append(traj.values[:, 0])
-        m = traj.values.shape[1]
-        offsets = np.arange(0, n * m + 1, m, dtype=np.int32)
-        cols["values"].append(pa.ListArray.from_arrays(offsets, traj.values.ravel()))
-        cols["cost"].append(traj.cost)
-        cols["time"].append(traj.time)
-        cols["best"].append(traj.best)
-    arrays = []
-    for field in RUNS:
-        parts = [
-            pa.array(p, field.type) if isinstance(p, np.ndarray) else p for p in cols[field.name]
-        ]
-        arrays.append(pa.chunked_array(parts, field.type))
-    return pa.Table.from_arrays(arrays, schema=RUNS).combine_chunks()
+            ("device", device or ""),
+        )
+        for name, value in labels:
+            add(name, np.full(n, value, dtype=object))
+        add("seed", np.full(n, seed, dtype=np.int64))
+        add("trial", np.arange(n, dtype=np.int32))
+        add("arch_index", traj.arch)
+        add("arch_id", np.array(bench.space.arch_ids(traj.arch), dtype=object))
+        add("fidelity", traj.fidelity)
+        add("m", np.full(n, traj.values.shape[1], dtype=np.int32))
+        for j in range(width):
+            add(f"v{j}", traj.values[:, j] if j < traj.values.shape[1] else np.full(n, np.nan))
+        add("cost", traj.cost)
+        add("time", traj.time)
+        add("best", traj.best)
+    frame = {name: np.concatenate(parts) for name, parts in cols.items()}  # noqa: F841
+    vs = ", ".join(f"v{j}" for j in range(width))
+    select = (
+        "SELECT $run_id AS run_id, algorithm, benchmark, space, NULLIF(task, '') AS task, "
+        "metric, direction, NULLIF(device, '') AS device, seed, trial, arch_index, arch_id, "
+        "NULLIF(fidelity, -1) AS fidelity, v0 AS value, "
+        f'list_slice([{vs}], 1, m) AS "values", cost, time, best FROM frame'
+    )
+    con = duckdb.connect()
+    table = con.sql(select, params={"run_id": run_id}).to_arrow_table()
+    con.close()
+    return table.cast(RUNS)
 
 
 _WORKER_BENCHES: list[Benchmark] = []

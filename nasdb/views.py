@@ -38,6 +38,14 @@ def _files_sql(files: list[Path], schema) -> str:
     return f"SELECT {cols} LIMIT 0"
 
 
+def _runs_sql(catalog) -> str:
+    """Every run file through one glob, so runs written later appear without a rebuild."""
+    if not catalog.files("runs"):
+        return _files_sql([], RUNS)
+    pattern = str(catalog.table_dir("runs") / "*.parquet").replace("'", "''")
+    return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
+
+
 def _lit(value) -> str:
     if value is None:
         return "NULL"
@@ -64,7 +72,7 @@ def base_statements(catalog) -> list[str]:
         f"CREATE OR REPLACE VIEW sources AS {_files_sql(catalog.files('sources'), SOURCES)}",
         "CREATE OR REPLACE VIEW architectures_base AS "
         + _files_sql(catalog.files("architectures"), ARCHITECTURES),
-        f"CREATE OR REPLACE VIEW runs AS {_files_sql(catalog.files('runs'), RUNS)}",
+        "CREATE OR REPLACE VIEW runs AS " + _runs_sql(catalog),
     ]
     present = [p.stem for p in catalog.files("architectures")]
     refs = ", ".join(f"({_lit(s)}, {_lit(spaces.get(s).reference_task)})" for s in present)
