@@ -178,6 +178,7 @@ def to_table(
         add("cost", traj.cost)
         add("time", traj.time)
         add("best", traj.best)
+    # DuckDB reads this dict of numpy columns by its variable name in the query below
     frame = {name: np.concatenate(parts) for name, parts in cols.items()}  # noqa: F841
     vs = ", ".join(f"v{j}" for j in range(width))
     select = (
