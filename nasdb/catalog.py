@@ -6,6 +6,7 @@ Layout under ``home``::
     sources/<source>.parquet       its provenance row
     architectures/<space>.parquet  one row per architecture of the space seen in any source
     wide/<space>.parquet           the space's wide table, derived from the evaluations
+    runs/<run_id>.parquet          trajectories of one search or comparison run
     views.sql                      the view definitions, derived from the tables
     nasdb.duckdb                   the same views in a DuckDB file, for the duckdb CLI
 
@@ -29,6 +30,9 @@ from nasdb.errors import IngestError, NasdbError
 VIEWS_FILE = "views.sql"
 HOME_TOKEN = "@NASDB_HOME@"  # views.sql names files relative to the home, so a catalog can move
 TABLES = ("evaluations", "sources", "architectures", "wide")
+# Search runs are read through a glob, so a new run needs no view rebuild (and does not
+# make the saved views stale); only the first run of a catalog switches the view on.
+RUNS_TABLE = "runs"
 DUCKDB_FILE = "nasdb.duckdb"
 
 
@@ -221,8 +225,22 @@ class Catalog:
             return None
         return body.replace(HOME_TOKEN, str(self.home).replace("'", "''"))
 
-    def rebuild_views(self) -> None:
-        """Materialise the wide tables, then write ``views.sql`` and the DuckDB file."""
+    def write_run(self, table, run_id: str) -> Path:
+        """Store a run's trajectories; the ``runs`` view globs the folder, so only the
+        catalog's first run rewrites the views (wide tables untouched)."""
+        first = not self.files(RUNS_TABLE)
+        path = self.table_dir(RUNS_TABLE) / f"{run_id}.parquet"
+        self._write_parquet(table, path)
+        if first:
+            self.rebuild_views(materialise=False)
+        return path
+
+    def rebuild_views(self, materialise: bool = True) -> None:
+        """Materialise the wide tables, then write ``views.sql`` and the DuckDB file.
+
+        ``materialise=False`` reuses the wide files already there (the evaluations have not
+        changed), for writers of other tables such as search runs.
+        """
         import duckdb
 
         from nasdb import views
@@ -238,6 +256,9 @@ class Catalog:
                 stale.unlink()
         for space, select in selects.items():
             target = self.table_dir("wide") / f"{space}.parquet"
+            if not materialise and target.exists():
+                statements.append(views.wide_view(space, target))
+                continue
             tmp = _mkstemp(target)
             try:
                 con.execute(f"COPY ({select}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")

@@ -129,3 +129,208 @@ def quickstart(home: Path | None) -> None:
     from nasdb.quickstart import run
 
     run(home, click.echo)
+
+
+def _parse_params(items: tuple[str, ...], prefixed: bool) -> dict:
+    """``key=value`` (or ``algorithm.key=value``) pairs; values read as JSON where they can be."""
+    import json
+
+    out: dict = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise NasdbError(f"--param {item!r}: expected KEY=VALUE")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        if prefixed:
+            alg, dot, key = key.partition(".")
+            if not dot:
+                raise NasdbError(f"--param {item!r}: expected ALGORITHM.KEY=VALUE")
+            out.setdefault(alg, {})[key] = value
+        else:
+            out[key] = value
+    return out
+
+
+def _budget(evaluations: int | None, seconds: float | None):
+    from nasdb.runner import Budget
+
+    return Budget(evaluations if evaluations is not None or seconds else 100, seconds)
+
+
+def _fidelity(value: str | None):
+    from nasdb.db import _UNSET
+
+    if value is None:
+        return _UNSET
+    if not value.isdigit():
+        raise NasdbError(f"--fidelity must be a number of epochs; got {value!r}")
+    return int(value)
+
+
+def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None):
+    from nasdb.db import _UNSET
+
+    return db.benchmark(
+        space,
+        task,
+        list(metrics) or "test_accuracy",
+        fidelity=_fidelity(fidelity),
+        device=device if device is not None else _UNSET,
+        source=source,
+        proxy=proxy,
+    )
+
+
+def _search_options(fn):
+    for option in reversed(
+        [
+            click.option(
+                "--metric", "metrics", multiple=True, help="Objective; repeat for several."
+            ),
+            click.option("--device", default=None, help="Device of latency/energy objectives."),
+            click.option("--fidelity", default=None, help="Target fidelity (epochs)."),
+            click.option(
+                "--source", default=None, help="Source of the values (default: preferred)."
+            ),
+            click.option("--proxy", default=None, help="Zero-cost proxy optimizers may use."),
+            click.option("--budget", type=int, default=None, help="Evaluations (default 100)."),
+            click.option("--seconds", type=float, default=None, help="Simulated training seconds."),
+            home_option,
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@click.argument("space")
+@click.argument("task", required=False)
+@click.option("--algorithm", "-a", default="rs", show_default=True, help="Search algorithm.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--param", "params", multiple=True, help="Algorithm parameter KEY=VALUE.")
+@click.option("--save/--no-save", default=True, show_default=True, help="Store in the catalog.")
+@_search_options
+def search(space, task, algorithm, seed, params, save, metrics, device, fidelity, source, proxy,
+           budget, seconds, home) -> None:  # fmt: skip
+    """One search run on a benchmark; the trajectory goes to the catalog's runs view."""
+    import numpy as np
+
+    from nasdb import runner
+    from nasdb.db import connect
+
+    db = connect(home)
+    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy)
+    traj = runner.run(
+        algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
+    )
+    final = int(np.nanargmax(traj.best * bench.signs[0])) if np.isfinite(traj.best).any() else None
+    click.echo(
+        f"{algorithm} on {bench.describe()}, seed {seed}: {len(traj.arch)} trials, "
+        f"{traj.time[-1]:,.0f} simulated seconds"
+    )
+    if final is not None:
+        arch = int(traj.arch[final])
+        click.echo(
+            f"best {bench.metrics[0]}: {traj.best[-1]:.6g} (arch {bench.space.arch_id(arch)}, "
+            f"trial {final}); table optimum {bench.optimum():.6g}"
+        )
+    if save:
+        run_id = runner.new_run_id()
+        db.catalog.write_run(runner.to_table([(algorithm, bench, seed, traj)], run_id), run_id)
+        click.echo(f"run {run_id}: nasdb sql \"SELECT * FROM runs WHERE run_id = '{run_id}'\"")
+
+
+@main.command()
+@click.option(
+    "--benchmark",
+    "-b",
+    "benches",
+    multiple=True,
+    required=True,
+    help="SPACE/TASK, e.g. nb201/cifar10; repeat for several.",
+)
+@click.option("--algorithm", "-a", "algorithms", multiple=True, required=True)
+@click.option("--seeds", type=int, default=10, show_default=True, help="Seeds 0..N-1.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Processes.")
+@click.option("--param", "params", multiple=True, help="ALGORITHM.KEY=VALUE.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write curves (PNG/SVG), final.csv and summary.txt here.",
+)
+@_search_options
+def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, device, fidelity,
+            source, proxy, budget, seconds, home) -> None:  # fmt: skip
+    """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
+    from nasdb import optimizers, runner
+    from nasdb.db import connect
+
+    for a in algorithms:
+        optimizers.get(a)
+    if seeds <= 0:
+        raise NasdbError(f"--seeds must be positive; got {seeds}")
+    plan = _budget(budget, seconds)
+    db = connect(home)
+    benchmarks = []
+    for text in benches:
+        space, _, task = text.partition("/")
+        benchmarks.append(
+            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy)
+        )
+    table = runner.compare(
+        algorithms,
+        benchmarks,
+        seeds,
+        plan,
+        params=_parse_params(params, True),
+        workers=workers,
+    )
+    run_id = table.column("run_id")[0].as_py()
+    db.catalog.write_run(table, run_id)
+    click.echo(f"run {run_id}: {table.num_rows:,} trials stored (view runs)")
+    _report(table, report_dir)
+
+
+def _report(table, report_dir: Path | None) -> None:
+    from nasdb import report
+
+    if report_dir is not None:
+        for path in report.write(table, report_dir):
+            click.echo(f"wrote {path}")
+    click.echo(report.text(report.summary(table.to_pandas())), nl=False)
+
+
+@main.command(name="report")
+@click.argument("run_id")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write curves (PNG/SVG), final.csv and summary.txt here.",
+)
+@click.option("--x", type=click.Choice(["trials", "time"]), default="trials", show_default=True)
+@home_option
+def report_(run_id: str, output: Path | None, x: str, home: Path | None) -> None:
+    """Final table, ranks and significance tests of a stored run; curves with --output."""
+    import pyarrow.parquet as pq
+
+    from nasdb import report
+    from nasdb.catalog import Catalog
+
+    catalog = Catalog(home)
+    path = catalog.table_dir("runs") / f"{run_id}.parquet"
+    if not path.is_file():
+        have = [p.stem for p in catalog.files("runs")]
+        raise NasdbError(
+            f"no run {run_id!r}; available: {', '.join(have[-10:]) or 'none (run nasdb compare)'}"
+        )
+    table = pq.read_table(path)
+    if output is not None:
+        for p in report.write(table, output, x):
+            click.echo(f"wrote {p}")
+    click.echo(report.text(report.summary(table.to_pandas())), nl=False)

@@ -264,6 +264,37 @@ class Database:
             )
         return out
 
+    def benchmark(
+        self,
+        space: str,
+        task: str | None = None,
+        metric="test_accuracy",
+        *,
+        fidelity=_UNSET,
+        device=_UNSET,
+        source: str | None = None,
+        directions=None,
+        seconds_per_epoch: float | None = None,
+        miss=None,
+        proxy: str | None = None,
+    ):
+        """An objective for search algorithms; see :func:`nasdb.benchmark.build`."""
+        from nasdb import benchmark
+
+        return benchmark.build(
+            self,
+            space,
+            task,
+            metric,
+            fidelity=fidelity,
+            device=device,
+            source=source,
+            directions=directions,
+            seconds_per_epoch=seconds_per_epoch,
+            miss=miss or benchmark.table_only,
+            proxy=proxy,
+        )
+
     def info(self, space: str, arch) -> tuple[dict, duckdb.DuckDBPyRelation]:
         """How an architecture is written, and every value the catalog holds for it."""
         sp = self.space(space)

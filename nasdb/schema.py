@@ -52,3 +52,27 @@ SOURCES = pa.schema(
         ("ingested_at", pa.timestamp("s", tz="UTC")),
     ]
 )
+
+# One row per trial of a search run; a comparison writes one file of many runs.
+RUNS = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("algorithm", pa.string()),
+        ("benchmark", pa.string()),
+        ("space", pa.string()),
+        ("task", pa.string()),
+        ("metric", pa.string()),  # objectives, comma-separated, first = the one ``best`` tracks
+        ("direction", pa.string()),  # of the first objective: max or min
+        ("device", pa.string()),
+        ("seed", pa.int64()),
+        ("trial", pa.int32()),
+        ("arch_index", pa.int64()),
+        ("arch_id", pa.string()),
+        ("fidelity", pa.int32()),
+        ("value", pa.float64()),  # first objective
+        ("values", pa.list_(pa.float64())),  # every objective
+        ("cost", pa.float64()),  # simulated seconds of this trial
+        ("time", pa.float64()),  # simulated seconds so far
+        ("best", pa.float64()),  # best first objective so far at the target fidelity
+    ]
+)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from nasdb import loaders
-from nasdb.schema import ARCHITECTURES, EVALUATIONS, SOURCES
+from nasdb.schema import ARCHITECTURES, EVALUATIONS, RUNS, SOURCES
 
 _DUCK_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "double": "DOUBLE"}
 
@@ -38,6 +38,14 @@ def _files_sql(files: list[Path], schema) -> str:
     return f"SELECT {cols} LIMIT 0"
 
 
+def _runs_sql(catalog) -> str:
+    """Every run file through one glob, so runs written later appear without a rebuild."""
+    if not catalog.files("runs"):
+        return _files_sql([], RUNS)
+    pattern = str(catalog.table_dir("runs") / "*.parquet").replace("'", "''")
+    return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
+
+
 def _lit(value) -> str:
     if value is None:
         return "NULL"
@@ -55,7 +63,7 @@ def _ident(name: str) -> str:
 
 
 def base_statements(catalog) -> list[str]:
-    """The long views: evaluations, sources, architectures."""
+    """The long views: evaluations, sources, architectures, search runs."""
     from nasdb import spaces
 
     out = [
@@ -64,6 +72,7 @@ def base_statements(catalog) -> list[str]:
         f"CREATE OR REPLACE VIEW sources AS {_files_sql(catalog.files('sources'), SOURCES)}",
         "CREATE OR REPLACE VIEW architectures_base AS "
         + _files_sql(catalog.files("architectures"), ARCHITECTURES),
+        "CREATE OR REPLACE VIEW runs AS " + _runs_sql(catalog),
     ]
     present = [p.stem for p in catalog.files("architectures")]
     refs = ", ".join(f"({_lit(s)}, {_lit(spaces.get(s).reference_task)})" for s in present)

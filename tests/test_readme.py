@@ -23,8 +23,8 @@ def test_five_sql_examples_answer(db):
 
 def test_python_example_runs(full_home, monkeypatch):
     monkeypatch.setenv("NASDB_HOME", str(full_home))
-    (code,) = _blocks("python")
-    exec(compile(code, "README.md", "exec"), {})
+    for code in _blocks("python"):
+        exec(compile(code, "README.md", "exec"), {})
 
 
 def test_ci_installs_and_tests_as_the_readme_says():

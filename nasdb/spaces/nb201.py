@@ -195,3 +195,42 @@ class NB201Space:
             "op_tuple": self.tuple(index),
             "iso_id": int(self.iso_ids[index]),
         }
+
+    # search ----------------------------------------------------------------------------
+    @cached_property
+    def neighbour_table(self) -> np.ndarray:
+        """(15625, 24) indices one op change away: 6 edges x the 4 other ops, edge-major.
+
+        A table, because search loops mutate millions of times and a row lookup is the
+        cheapest possible move.
+        """
+        shifts = np.arange(1, 5)  # the 4 other ops, as offsets mod 5
+        ops = self.ops[:, :, None]  # (n, edge, 1)
+        new = (ops + shifts) % 5  # (n, edge, 4)
+        weights = _WEIGHTS[None, :, None]
+        codes = (self.ops @ _WEIGHTS)[:, None, None] + (new - ops) * weights
+        table = self._code_to_index[codes].reshape(SIZE, 24)
+        table.setflags(write=False)
+        return table
+
+    def neighbours(self, index: int) -> np.ndarray:
+        return self.neighbour_table[self.index(index)]
+
+    def sample(self, rng: np.random.Generator, n: int = 1) -> np.ndarray:
+        return rng.integers(0, SIZE, size=n, dtype=np.int64)
+
+    def mutate(self, index: int, rng: np.random.Generator) -> int:
+        """One edge's op changed to another op, uniformly over the 24 such moves."""
+        return int(self.neighbour_table[self.index(index), rng.integers(24)])
+
+    def one_hot(self, indices) -> np.ndarray:
+        """(n, 30) one-hot op per edge: the encoding predictors learn from."""
+        ops = self.ops[np.asarray(indices, dtype=np.int64)]
+        return (ops[:, :, None] == np.arange(5)).reshape(len(ops), 30).astype(np.float32)
+
+    one_hot_groups = (5,) * 6  # one choice of 5 ops per edge
+
+    def from_one_hot(self, x) -> int:
+        """The cell whose op on each edge is the largest entry of that edge's 5 scores."""
+        ops = np.asarray(x, dtype=np.float64).reshape(6, 5).argmax(axis=1)
+        return int(self._code_to_index[ops @ _WEIGHTS])

@@ -41,6 +41,9 @@ class NBGraphSpace:
     size = SIZE
     reference_task = "cora"
 
+    def __init__(self):
+        self._neighbours: dict[int, np.ndarray] = {}
+
     def index(self, arch) -> int:
         """Hash of a hash, an encoding ``'0,1,2,3|gcn,gat,skip,fc'`` or a ``(link, ops)`` pair."""
         if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
@@ -95,3 +98,72 @@ class NBGraphSpace:
     def describe(self, index: int) -> dict:
         link, ops = decode(index)
         return {"hash": index, "link": list(link), "ops": list(ops), "encoding": encode(link, ops)}
+
+    # search ----------------------------------------------------------------------------
+    def neighbours(self, index: int) -> np.ndarray:
+        """Canonical hashes one op change or one link change away, the cell itself excluded.
+
+        Moves that land on an isomorphic drawing of the same GNN, or on a drawing
+        NAS-Bench-Graph cannot canonicalise, are dropped. Memoised: canonicalising is
+        pure Python.
+        """
+        index = self.index(index)
+        hit = self._neighbours.get(index)
+        if hit is not None:
+            return hit
+        link, ops = decode(index)
+        drawings = [(list(lk), list(ops)) for lk in LINKS if lk != link]
+        for pos in range(4):
+            for op in OPS:
+                if op != ops[pos]:
+                    drawings.append((list(link), [*ops[:pos], op, *ops[pos + 1 :]]))
+        found = set()
+        for lk, new_ops in drawings:
+            try:
+                found.add(self._canonical(lk, new_ops))
+            except UnknownName:
+                continue
+        found.discard(index)
+        out = np.array(sorted(found), dtype=np.int64)
+        out.setflags(write=False)
+        self._neighbours[index] = out
+        return out
+
+    def sample(self, rng: np.random.Generator, n: int = 1) -> np.ndarray:
+        """Canonical hashes of uniformly drawn (link, ops) drawings (all-skip redrawn)."""
+        out = np.empty(n, dtype=np.int64)
+        for k in range(n):
+            while True:
+                link = LINKS[int(rng.integers(len(LINKS)))]
+                ops = [OPS[int(o)] for o in rng.integers(len(OPS), size=4)]
+                try:
+                    out[k] = self._canonical(list(link), ops)
+                    break
+                except UnknownName:
+                    continue
+        return out
+
+    def mutate(self, index: int, rng: np.random.Generator) -> int:
+        options = self.neighbours(index)
+        return int(options[rng.integers(len(options))])
+
+    def one_hot(self, indices) -> np.ndarray:
+        """(n, 45) one-hot link pattern and op per position, for predictors."""
+        idx = np.asarray(indices, dtype=np.int64)
+        digits = (idx[:, None] // _BASE ** np.arange(4)[::-1]) % _BASE
+        link = idx // _BASE**4
+        out = np.zeros((len(idx), len(LINKS) + 4 * len(OPS)), dtype=np.float32)
+        out[np.arange(len(idx)), link] = 1
+        for pos in range(4):
+            out[np.arange(len(idx)), len(LINKS) + pos * len(OPS) + digits[:, pos]] = 1
+        return out
+
+    one_hot_groups = (len(LINKS),) + (len(OPS),) * 4  # link pattern, then one op per position
+
+    def from_one_hot(self, x) -> int:
+        """Canonical hash of the largest-scoring link and ops (raises for a drawing that
+        NAS-Bench-Graph cannot canonicalise)."""
+        x = np.asarray(x, dtype=np.float64)
+        link = LINKS[int(x[: len(LINKS)].argmax())]
+        ops = [OPS[int(o)] for o in x[len(LINKS) :].reshape(4, len(OPS)).argmax(axis=1)]
+        return self._canonical(list(link), ops)

@@ -1,0 +1,275 @@
+"""Runs optimizers on benchmarks: one run is optimizer x benchmark x seed x budget.
+
+A run's trajectory has one row per trial (architecture, fidelity, values, simulated cost
+and time, best so far). :func:`compare` runs algorithms x benchmarks x seeds in parallel
+processes and returns one Arrow table of every trajectory, which
+:meth:`nasdb.catalog.Catalog.write_run` stores so SQL sees it as the ``runs`` view.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from nasdb import optimizers
+from nasdb.benchmark import Benchmark
+from nasdb.errors import NasdbError
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Stop after ``evaluations`` trials or ``seconds`` of simulated training, whichever
+    comes first; the trial that crosses the seconds budget still counts."""
+
+    evaluations: int | None = None
+    seconds: float | None = None
+
+    def __post_init__(self):
+        if self.evaluations is None and self.seconds is None:
+            raise NasdbError("a budget needs evaluations or seconds")
+        if self.evaluations is not None and self.evaluations <= 0:
+            raise NasdbError(f"the budget must be positive; got {self.evaluations} evaluations")
+        if self.seconds is not None and not self.seconds > 0:
+            raise NasdbError(f"the budget must be positive; got {self.seconds} seconds")
+
+
+@dataclass
+class Trajectory:
+    arch: np.ndarray  # int64 (n,)
+    fidelity: np.ndarray  # int32 (n,), -1 where the benchmark has no fidelity
+    values: np.ndarray  # float64 (n, n_objectives), raw (not oriented)
+    cost: np.ndarray  # simulated seconds per trial
+    best: np.ndarray  # best first objective so far at the target fidelity (NaN before any)
+
+    @property
+    def time(self) -> np.ndarray:
+        return np.cumsum(self.cost)
+
+
+def make_optimizer(algorithm: str, bench: Benchmark, seed: int, params: dict | None = None):
+    cls = optimizers.get(algorithm)
+    cls.check(bench.problem, bench.describe())
+    try:
+        return cls(bench.problem, seed, **(params or {}))
+    except TypeError as exc:
+        raise NasdbError(f"{algorithm}: {exc}") from None
+
+
+def run(
+    algorithm: str, bench: Benchmark, seed: int, budget: Budget, params: dict | None = None
+) -> Trajectory:
+    """One seeded run; the same arguments give the same trajectory."""
+    opt = make_optimizer(algorithm, bench, seed, params)
+    if not opt.multi_fidelity and not opt.multi_objective and bench.n_objectives == 1:
+        if budget.seconds is None:
+            return _run_fast(opt, bench, budget.evaluations)
+    return _run_general(opt, bench, budget)
+
+
+def _run_fast(opt, bench: Benchmark, n: int) -> Trajectory:
+    """Single objective, single fidelity, a budget in evaluations: the hot loop."""
+    col = bench._primary[bench.fidelity].tolist()
+    sign = float(bench.signs[0])
+    ask, tell = opt.ask, opt.tell
+    archs, vals = [0] * n, [0.0] * n
+    for t in range(n):
+        a = ask()
+        v = col[a]
+        if v != v:
+            v = bench.value(a)
+        tell(a, sign * v)
+        archs[t] = a
+        vals[t] = v
+    arch = np.array(archs, dtype=np.int64)
+    values = np.array(vals)[:, None]
+    fid = np.full(n, -1 if bench.fidelity is None else bench.fidelity, dtype=np.int32)
+    cost = bench.cost(arch) if n else np.zeros(0)
+    return Trajectory(arch, fid, values, cost, _best(values[:, 0], fid, bench))
+
+
+def _run_general(opt, bench: Benchmark, budget: Budget) -> Trajectory:
+    n_max = budget.evaluations if budget.evaluations is not None else 1 << 62
+    limit = budget.seconds if budget.seconds is not None else float("inf")
+    signs = bench.signs
+    mo, mf = opt.multi_objective, opt.multi_fidelity
+    target = bench.fidelity
+    archs, fids, vals, costs = [], [], [], []
+    spent = 0.0
+    while len(archs) < n_max and spent < limit:
+        asked = opt.ask()
+        a, f = asked if mf else (asked, target)
+        v = bench.values(a, f)
+        opt.tell(a, v * signs if mo else float(v[0] * signs[0]))
+        c = bench.cost_of(a, f)
+        spent += c
+        archs.append(a)
+        fids.append(-1 if f is None else f)
+        vals.append(v)
+        costs.append(c)
+    fid = np.array(fids, dtype=np.int32)
+    values = np.array(vals).reshape(len(archs), bench.n_objectives)
+    return Trajectory(
+        np.array(archs, dtype=np.int64),
+        fid,
+        values,
+        np.array(costs),
+        _best(values[:, 0], fid, bench),
+    )
+
+
+def _best(first: np.ndarray, fid: np.ndarray, bench: Benchmark) -> np.ndarray:
+    sign = bench.signs[0]
+    target = -1 if bench.fidelity is None else bench.fidelity
+    oriented = np.where(fid == target, first * sign, -np.inf)
+    best = np.maximum.accumulate(oriented) if len(first) else oriented
+    return np.where(np.isinf(best), np.nan, best * sign)
+
+
+# comparisons ------------------------------------------------------------------------------
+def new_run_id() -> str:
+    return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def to_table(
+    rows: Sequence[tuple[str, Benchmark, int, Trajectory]], run_id: str
+):  # -> pyarrow.Table
+    """Trajectories as one Arrow table in the ``runs`` schema.
+
+    Built by DuckDB from numpy columns: converting numpy through pyarrow would import
+    pandas, which costs a one-run CLI call more than the search itself.
+    """
+    import duckdb
+
+    from nasdb.schema import RUNS
+
+    width = max(t.values.shape[1] for *_, t in rows)
+    cols: dict[str, list[np.ndarray]] = {}
+
+    def add(name: str, array) -> None:
+        cols.setdefault(name, []).append(np.asarray(array))
+
+    for algorithm, bench, seed, traj in rows:
+        n = len(traj.arch)
+        device = next((o.device for o in bench.objectives if o.device), None)
+        labels = (
+            ("algorithm", algorithm),
+            ("benchmark", bench.describe()),
+            ("space", bench.space_name),
+            ("task", bench.task or ""),
+            ("metric", ",".join(bench.metrics)),
+            ("direction", bench.directions[0]),
+            ("device", device or ""),
+        )
+        for name, value in labels:
+            add(name, np.full(n, value, dtype=object))
+        add("seed", np.full(n, seed, dtype=np.int64))
+        add("trial", np.arange(n, dtype=np.int32))
+        add("arch_index", traj.arch)
+        add("arch_id", np.array(bench.space.arch_ids(traj.arch), dtype=object))
+        add("fidelity", traj.fidelity)
+        add("m", np.full(n, traj.values.shape[1], dtype=np.int32))
+        for j in range(width):
+            add(f"v{j}", traj.values[:, j] if j < traj.values.shape[1] else np.full(n, np.nan))
+        add("cost", traj.cost)
+        add("time", traj.time)
+        add("best", traj.best)
+    # DuckDB reads this dict of numpy columns by its variable name in the query below
+    frame = {name: np.concatenate(parts) for name, parts in cols.items()}  # noqa: F841
+    vs = ", ".join(f"v{j}" for j in range(width))
+    select = (
+        "SELECT $run_id AS run_id, algorithm, benchmark, space, NULLIF(task, '') AS task, "
+        "metric, direction, NULLIF(device, '') AS device, seed, trial, arch_index, arch_id, "
+        "NULLIF(fidelity, -1) AS fidelity, v0 AS value, "
+        f'list_slice([{vs}], 1, m) AS "values", cost, time, best FROM frame'
+    )
+    con = duckdb.connect()
+    table = con.sql(select, params={"run_id": run_id}).to_arrow_table()
+    con.close()
+    return table.cast(RUNS)
+
+
+_WORKER_BENCHES: list[Benchmark] = []
+
+
+def _init_worker(benches: list[Benchmark]) -> None:
+    _WORKER_BENCHES[:] = benches
+
+
+def _run_chunk(algorithm: str, b: int, seeds: list[int], budget: Budget, params: dict | None):
+    bench = _WORKER_BENCHES[b]
+    return [(algorithm, b, s, run(algorithm, bench, s, budget, params)) for s in seeds]
+
+
+def compare(
+    algorithms: Sequence[str],
+    benchmarks: Sequence[Benchmark],
+    seeds: int | Sequence[int],
+    budget: Budget,
+    *,
+    params: dict[str, dict] | None = None,
+    workers: int | None = 2,
+    progress: bool = True,
+    run_id: str | None = None,
+):  # -> pyarrow.Table
+    """Every algorithm on every benchmark with every seed; returns the ``runs`` table.
+
+    Runs are spread over ``workers`` processes (``1`` runs them here), each holding the
+    benchmarks once; a tqdm bar counts finished runs on stderr.
+    """
+    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seeds:
+        raise NasdbError("compare needs at least one seed")
+    params = params or {}
+    for algorithm in algorithms:  # every refusal before any work starts
+        for bench in benchmarks:
+            make_optimizer(algorithm, bench, seeds[0], params.get(algorithm))
+    workers = max(1, min(workers or os.cpu_count() or 1, os.cpu_count() or 1))
+    chunk = max(1, len(seeds) // (4 * workers))
+    jobs = [
+        (algorithm, b, seeds[i : i + chunk])
+        for algorithm in algorithms
+        for b in range(len(benchmarks))
+        for i in range(0, len(seeds), chunk)
+    ]
+    from tqdm import tqdm
+
+    total = len(algorithms) * len(benchmarks) * len(seeds)
+    results: dict[tuple[str, int, int], Trajectory] = {}
+    with tqdm(total=total, desc="runs", unit="run", disable=not progress) as bar:
+        if workers == 1:
+            _init_worker(list(benchmarks))
+            for algorithm, b, chunk_seeds in jobs:
+                for alg, bi, s, traj in _run_chunk(
+                    algorithm, b, chunk_seeds, budget, params.get(algorithm)
+                ):
+                    results[(alg, bi, s)] = traj
+                    bar.update(1)
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(list(benchmarks),),
+            ) as pool:
+                futures = [
+                    pool.submit(_run_chunk, a, b, s, budget, params.get(a)) for a, b, s in jobs
+                ]
+                for fut in as_completed(futures):
+                    for alg, bi, s, traj in fut.result():
+                        results[(alg, bi, s)] = traj
+                        bar.update(1)
+    rows = [
+        (algorithm, benchmarks[b], s, results[(algorithm, b, s)])
+        for algorithm in algorithms
+        for b in range(len(benchmarks))
+        for s in seeds
+    ]
+    return to_table(rows, run_id or new_run_id())
