@@ -2,7 +2,8 @@
 
 ``lookup`` keeps, per asked key, one dense float array indexed by the space's integer
 architecture index (NaN where the table has no value), so a batch lookup is one numpy
-gather and a single lookup a few dictionary hits.
+gather and a single lookup a few dictionary hits. Spaces whose index range is too large
+for that (``size > DENSE_MAX``) get a ``SparseColumn`` read the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from nasdb import spaces
 from nasdb.catalog import Catalog, resolve_home
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
+DENSE_MAX = 1 << 25  # 256 MiB of float64 per column; larger spaces get a SparseColumn
 _KEY_COLUMNS = ("space", "task", "metric", "device", "fidelity", "seed", "unit", "source")
 
 
@@ -49,6 +51,30 @@ class Key:
 _UNSET = object()
 
 
+class SparseColumn:
+    """The values of one key over a huge space: sorted indices and their values.
+
+    Indexed like the dense array ``lookup`` reads (a one-element slice or an integer
+    array), NaN where the table has no value, so the lookup code is the same for both.
+    """
+
+    __slots__ = ("index", "values")
+
+    def __init__(self, index: np.ndarray, values: np.ndarray):
+        order = np.argsort(index, kind="stable")
+        self.index = np.asarray(index, dtype=np.int64)[order]
+        self.values = np.asarray(values, dtype=np.float64)[order]
+
+    def __getitem__(self, where: slice | np.ndarray) -> np.ndarray:
+        if isinstance(where, slice):
+            where = np.arange(where.start, where.stop, where.step or 1, dtype=np.int64)
+        where = np.asarray(where, dtype=np.int64)
+        if not len(self.index):
+            return np.full(where.shape, np.nan)
+        pos = np.searchsorted(self.index, where).clip(0, len(self.index) - 1)
+        return np.where(self.index[pos] == where, self.values[pos], np.nan)
+
+
 class Database:
     """An open catalog in an in-memory DuckDB.
 
@@ -64,7 +90,7 @@ class Database:
         self._views = False
         self._keys: list[Key] | None = None
         self._resolved: dict[tuple, Key] = {}
-        self._columns: dict[Key, np.ndarray] = {}
+        self._columns: dict[Key, np.ndarray | SparseColumn] = {}
         self._taught: set[str] = set()
 
     @property
@@ -209,8 +235,11 @@ class Database:
         self._resolved[memo] = key
         return key
 
-    def column(self, key: Key) -> np.ndarray:
-        """Dense values of one key, NaN where the table has none."""
+    def column(self, key: Key) -> np.ndarray | SparseColumn:
+        """Values of one key by architecture index, NaN where the table has none.
+
+        A dense array, or a ``SparseColumn`` where the space is too large for one.
+        """
         col = self._columns.get(key)
         if col is None:
             path = self.catalog.table_dir("evaluations") / f"{key.source}.parquet"
@@ -220,9 +249,13 @@ class Database:
                 " AND fidelity IS NOT DISTINCT FROM ? AND seed IS NOT DISTINCT FROM ?",
                 [str(path), key.space, key.metric, key.task, key.device, key.fidelity, key.seed],
             ).fetchnumpy()
-            col = np.full(spaces.get(key.space).size, np.nan)
-            col[res["arch_index"]] = res["value"]
-            col.setflags(write=False)
+            size = spaces.get(key.space).size
+            if size > DENSE_MAX:
+                col = SparseColumn(res["arch_index"], res["value"])
+            else:
+                col = np.full(size, np.nan)
+                col[res["arch_index"]] = res["value"]
+                col.setflags(write=False)
             self._columns[key] = col
         return col
 

@@ -1,4 +1,4 @@
-"""Accel-NASBench space: space codes, the dense index over the measured networks, spellings."""
+"""Accel-NASBench space: space codes as the index, spellings, upstream forms."""
 
 from __future__ import annotations
 
@@ -42,36 +42,39 @@ def test_codes_round_trip():
     assert parse(B0) == code_of([(*block, True) for block in b0])
 
 
-def test_dense_index_is_the_rank_of_the_code(space):
-    assert space.size == 5_125
-    assert np.all(np.diff(space.codes) > 0)
-    assert space.arch_id(0) == FIRST and space.index(FIRST) == 0
-    ids = space.arch_ids(np.arange(space.size))
-    assert len(set(ids)) == space.size
-    assert [space.index(i) for i in ids[::101]] == list(range(0, space.size, 101))
-    assert np.array_equal(space.index_of_codes(space.codes), np.arange(space.size))
-    assert space.index_of_codes(np.array([space.codes[0] + 1]))[0] == -1
+def test_index_is_the_space_code(space):
+    assert space.size == FULL_SIZE
+    assert space.arch_id(0) == "-".join(["e1k3l1"] * 7)
+    assert space.arch_id(FULL_SIZE - 1).endswith("e6k5l4se-e6k5l3se")
+    assert space.index(FIRST) == parse(FIRST) and space.arch_id(parse(FIRST)) == FIRST
+    codes = np.random.default_rng(1).integers(0, FULL_SIZE, 2_000)
+    ids = space.arch_ids(codes)
+    assert ids == [spell(d) for d in decode(codes)]
+    assert np.array_equal(space.indices(ids), codes)
+    assert space.architectures(codes[:3])["iso_id"] == ids[:3]
+    with pytest.raises(UnknownName, match="accel"):
+        space.arch_ids(np.array([0, FULL_SIZE]))
 
 
 def test_upstream_spellings(space):
-    blocks = block_values(decode(space.codes[7:8])[0])
+    code = parse(FIRST)
+    blocks = block_values(decode(np.array([code]))[0])
     config = {
         f"block{b}_{field}": value
         for b, values in enumerate(blocks)
         for field, value in zip(("e", "k", "l", "se"), values, strict=True)
     }
-    assert space.index(config) == 7 and space.is_one(config)
+    assert space.index(config) == code and space.is_one(config)
     manual = [[v[i] for v in blocks] for i in range(4)]  # upstream manual_sample form
-    assert space.index(manual) == 7 and space.is_one(manual)
-    assert space.index("7") == 7
-    assert codes_of_rows([[config[k] for k in CONFIG_KEYS]])[0] == space.codes[7]
+    assert space.index(manual) == code and space.is_one(manual)
+    assert space.index(str(code)) == code
+    assert codes_of_rows([[config[k] for k in CONFIG_KEYS]])[0] == code
 
 
-def test_network_in_the_space_but_not_measured(space):
-    code = parse(B0)
-    assert space.index_of_codes(np.array([code]))[0] == -1
-    with pytest.raises(UnknownName, match="not one of the 5,125"):
-        space.index(B0)
+def test_every_network_of_the_space_has_an_index(space):
+    # EfficientNet-B0 is not among the networks Accel-NASBench measured, yet in the space
+    assert space.index(B0) == parse(B0)
+    assert space.describe(B0)["arch_id"] == B0
 
 
 @pytest.mark.parametrize(
@@ -81,7 +84,7 @@ def test_network_in_the_space_but_not_measured(space):
         FIRST.replace("e1k3l1", "e2k3l1", 1),  # expansion 2 is no choice
         FIRST.replace("l2", "l4", 1),  # four layers only in block 5
         "not-an-arch",
-        5_125,
+        FULL_SIZE,
         -1,
     ],
 )
@@ -106,8 +109,8 @@ def test_config_checks_types():
 
 
 def test_describe(space):
-    described = space.describe(0)
-    assert described["arch_id"] == FIRST
+    described = space.describe(FIRST)
+    assert described["index"] == parse(FIRST) and described["arch_id"] == FIRST
     assert described["blocks"][0].startswith("0: expansion 1, kernel 3x3, 1 layer(s), SE no")
     assert "stride 2, 112->192 channels" in described["blocks"][5]
-    assert space.architectures(np.array([0]))["iso_id"] == [FIRST]
+    assert space.architectures(np.array([parse(FIRST)]))["iso_id"] == [FIRST]

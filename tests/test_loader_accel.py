@@ -9,16 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingest_ok, run_cli
 from nasdb.loaders import accel_nasbench as loader
 
 from nasdb import connect, spaces
-from nasdb.spaces.accel import code_of_config
+from nasdb.db import SparseColumn
+from nasdb.errors import LookupMiss
+from nasdb.spaces.accel import code_of_config, parse
 
 NAME = "accel"
 RESULTS = 5_138
 ARCHS = 5_125
 BEST = "e4k3l3-e4k5l3-e6k3l3se-e6k5l1se-e6k5l3se-e6k5l3-e6k5l2se"  # result_2274, 67.052 %
+FIRST = "e1k3l1-e1k3l1-e1k5l2-e6k5l2-e6k5l2-e1k5l3-e6k3l2"  # the smallest space code here
+B0 = "e1k3l1se-e6k3l2se-e6k5l2se-e6k3l3se-e6k5l3se-e6k5l4se-e6k3l1se"  # not measured
 DEVICES = {"a100", "rtx3090", "tpuv2", "tpuv3", "zcu102", "vck190"}
 
 
@@ -78,11 +82,16 @@ def _with(src: Path, results: dict[str, bytes], number: int, change) -> None:
     write_archive(src / loader.ARCHIVE, members)
 
 
-def test_known_list_is_exactly_the_archives_architectures(records):
+def test_arch_index_is_the_space_code(records, db):
     codes = {code_of_config(r["architecture"]) for r in records.values()}
     assert len(records) == RESULTS and sorted(records) == list(range(RESULTS))
     assert len(codes) == ARCHS
-    assert np.array_equal(spaces.get("accel").codes, sorted(codes))
+    rows = db.sql(
+        "SELECT arch_index, arch_id FROM architectures WHERE space = 'accel' ORDER BY arch_index"
+    ).fetchall()
+    assert [i for i, _ in rows] == sorted(codes)
+    assert all(parse(arch_id) == i for i, arch_id in rows)
+    assert rows[0][1] == FIRST
 
 
 def test_thirteen_networks_were_trained_twice(records, db):
@@ -140,13 +149,35 @@ def test_best_network_and_ranges(db):
 
 
 def test_lookup_and_info(db, home):
-    thr = db.lookup("accel", [BEST, 0], task="imagenet", metric="throughput", device="tpuv2")
+    thr = db.lookup("accel", [BEST, FIRST], task="imagenet", metric="throughput", device="tpuv2")
     assert thr[0] == pytest.approx(444.90710176915906)
+    best = parse(BEST)
+    acc = {"task": "imagenet", "metric": "valid_accuracy"}
+    assert db.lookup("accel", best, **acc)[0] == pytest.approx(67.052)
+    with pytest.raises(LookupMiss, match=B0):
+        db.lookup("accel", [BEST, B0], **acc)
+    with pytest.raises(LookupMiss, match="e1k3l1-e1k3l1-e1k3l1"):
+        db.lookup("accel", 0, **acc)
     info = run_cli("info", NAME, BEST, "--home", str(home))
     assert info.exit_code == 0, info.output
     assert "expansion 4, kernel 3x3, 3 layer(s), SE no" in info.output and "67.052" in info.output
     wide = run_cli("sql", "SELECT * FROM accel LIMIT 2", "--home", str(home))
     assert wide.exit_code == 0 and "throughput_vck190" in wide.output
+
+
+def test_lookup_reads_a_sparse_column(db):
+    key = db.resolve("accel", task="imagenet", metric="valid_accuracy")
+    col = db.column(key)
+    assert isinstance(col, SparseColumn) and len(col.index) == ARCHS
+    table = db.sql("SELECT arch_index, valid_accuracy FROM accel").fetchnumpy()
+    pick = np.random.default_rng(0).permutation(len(table["arch_index"]))
+    got = db.lookup(
+        "accel", table["arch_index"][pick], **{"task": "imagenet", "metric": "valid_accuracy"}
+    )
+    assert np.array_equal(got, table["valid_accuracy"][pick])
+    assert np.isnan(col[np.array([0, col.index[0] + 1, spaces.get("accel").size - 1])]).all()
+    assert col[int(col.index[0]) : int(col.index[0]) + 1][0] == col.values[0]
+    assert np.isnan(SparseColumn(np.empty(0, np.int64), np.empty(0))[np.array([5])]).all()
 
 
 def test_missing_archive(src, home):
@@ -230,7 +261,7 @@ def test_missing_device(src, home, results):
     assert_ingest_fails(NAME, src, home, "result_41.json", "latency_vck190")
 
 
-def test_network_not_in_the_known_list(src, home, results):
+def test_any_network_of_the_space_is_accepted(src, tmp_path, results, records):
     def efficientnet_b0(r):
         for b, (e, k, layers) in enumerate(
             [(1, 3, 1), (6, 3, 2), (6, 5, 2), (6, 3, 3), (6, 5, 3), (6, 5, 4), (6, 3, 1)]
@@ -240,7 +271,11 @@ def test_network_not_in_the_known_list(src, home, results):
             )
 
     _with(src, results, 50, efficientnet_b0)
-    assert_ingest_fails(NAME, src, home, "result_50.json", "e1k3l1se-e6k3l2se", "accel_known.txt")
+    db = connect(ingest_ok(NAME, src, tmp_path / "home"))
+    got = db.lookup("accel", B0, task="imagenet", metric="valid_accuracy")
+    assert got[0] == records[50]["metrics"]["val_top1"]
+    with pytest.raises(LookupMiss):
+        db.lookup("accel", records[50]["architecture"], task="imagenet", metric="valid_accuracy")
 
 
 def test_fractions_instead_of_percent(src, home, results):

@@ -2,15 +2,13 @@
 
 Each block chooses an expansion ratio (1, 4, 6), a depthwise kernel (3, 5), a number of
 layers (1-3; 1-4 for block 5) and whether it has squeeze-and-excitation; strides and
-channels are fixed to EfficientNet-B0's (``configurationspaces`` of Accel-NASBench). That
-is about 1.0e11 networks, far too many for a dense array, so the integer index is dense
-over the architectures Accel-NASBench trained instead:
+channels are fixed to EfficientNet-B0's (``configurationspaces`` of Accel-NASBench).
 
-- every architecture has a *space code*, its choices read as one mixed-radix number
-  (block 0 most significant; inside a block expansion, kernel, layers, SE, each digit
-  the position of the choice in the lists above);
-- ``arch_index`` is the rank of that code among the codes of the 5,125 distinct
-  architectures in the Accel-NASBench dataset, listed in ``accel_known.txt`` (sorted).
+``arch_index`` is the architecture's *space code*: its choices read as one mixed-radix
+number (block 0 most significant; inside a block expansion, kernel, layers, SE, each digit
+the position of the choice in the lists above). Every integer in ``0 .. size - 1`` is a
+network, and the code depends on nothing but the choices. ``size`` is about 1.04e11, far
+too many for dense lookup columns, so lookups keep sparse ones for this space.
 
 ``arch_id`` spells the choices out, one token per block: ``e<expansion>k<kernel>l<layers>``
 with ``se`` appended when the block has squeeze-and-excitation, tokens joined by ``-``,
@@ -22,8 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from functools import cached_property
-from importlib import resources
+from functools import cache
 
 import numpy as np
 
@@ -40,7 +37,6 @@ IN_CHANNELS = (32, 16, 24, 40, 80, 112, 192)
 OUT_CHANNELS = (16, 24, 40, 80, 112, 192, 320)
 FIELDS = ("e", "k", "l", "se")  # upstream keys are block<i>_<field>
 CONFIG_KEYS = tuple(f"block{b}_{f}" for b in range(BLOCKS) for f in FIELDS)
-KNOWN_FILE = "accel_known.txt"
 
 # Radix of every digit, block by block, fields in FIELDS order.
 _RADICES = np.array(
@@ -142,56 +138,22 @@ def parse(text: str) -> int:
     return code_of([(int(m[1]), int(m[2]), int(m[3]), m[4] is not None) for m in matches])
 
 
-def _load_known() -> np.ndarray:
-    text = resources.files("nasdb.spaces").joinpath(KNOWN_FILE).read_text()
-    lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
-    codes = np.array(lines, dtype=np.int64)
-    if not (np.all(np.diff(codes) > 0) and codes.min() >= 0 and codes.max() < FULL_SIZE):
-        raise RuntimeError(f"{KNOWN_FILE} must list distinct valid space codes in ascending order")
-    return codes
+@cache
+def _block_tokens() -> list[np.ndarray]:
+    """Per block, the token of each of its digit combinations in code order."""
+    tables = []
+    for b in range(BLOCKS):
+        combos = np.indices([len(c) for c in choices(b)]).reshape(len(FIELDS), -1).T
+        tables.append(np.array([spell_block(b, row) for row in combos]))
+    return tables
 
 
 class AccelSpace:
-    """The architectures Accel-NASBench measured, indexed densely in space-code order."""
+    """The MnasNet space of Accel-NASBench, indexed by space code."""
 
     name = "accel"
     reference_task = "imagenet"
-
-    @cached_property
-    def codes(self) -> np.ndarray:
-        """Space code of every known architecture; position = ``arch_index``."""
-        return _load_known()
-
-    @property
-    def size(self) -> int:
-        return len(self.codes)
-
-    @cached_property
-    def _ids(self) -> np.ndarray:
-        digits = decode(self.codes)
-        tokens = []  # per block, the token of each (e, k, l, se) digit combination
-        for b in range(BLOCKS):
-            e, k, n_l, se = (len(c) for c in choices(b))
-            combos = np.indices((e, k, n_l, se)).reshape(4, -1).T
-            table = np.array([spell_block(b, row) for row in combos])
-            flat = ((digits[:, b, 0] * k + digits[:, b, 1]) * n_l + digits[:, b, 2]) * se
-            tokens.append(table[flat + digits[:, b, 3]])
-        return np.array(["-".join(t) for t in zip(*tokens, strict=True)])
-
-    def index_of_codes(self, codes: np.ndarray) -> np.ndarray:
-        """``arch_index`` of each space code, -1 where Accel-NASBench has no such network."""
-        codes = np.asarray(codes, dtype=np.int64)
-        pos = np.searchsorted(self.codes, codes).clip(0, self.size - 1)
-        return np.where(self.codes[pos] == codes, pos, -1)
-
-    def _known(self, code: int) -> int:
-        i = int(self.index_of_codes(np.array([code]))[0])
-        if i < 0:
-            raise UnknownName(
-                f"accel: {spell(decode(np.array([code]))[0])} is in the MnasNet space but not "
-                f"one of the {self.size:,} architectures Accel-NASBench measured"
-            )
-        return i
+    size = FULL_SIZE
 
     # identity ------------------------------------------------------------------------
     def index(self, arch) -> int:
@@ -200,17 +162,16 @@ class AccelSpace:
         if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
             if 0 <= arch < self.size:
                 return int(arch)
-            raise UnknownName(f"accel: index {arch} is outside 0..{self.size - 1}")
+            raise UnknownName(f"accel: index {arch} is outside 0..{self.size - 1:,}")
         if isinstance(arch, str):
             text = arch.strip()
             if text.isdigit():
                 return self.index(int(text))
-            return self._known(parse(text))
+            return parse(text)
         if isinstance(arch, Mapping):
-            return self._known(code_of_config(arch))
-        if isinstance(arch, (list, tuple)) and len(arch) == len(FIELDS):
-            if all(isinstance(row, (list, tuple)) and len(row) == BLOCKS for row in arch):
-                return self._known(code_of(list(zip(*arch, strict=True))))
+            return code_of_config(arch)
+        if self.is_one(arch):
+            return code_of(list(zip(*arch, strict=True)))
         raise UnknownName(f"accel: cannot read an architecture from {arch!r}")
 
     def is_one(self, arch) -> bool:
@@ -224,10 +185,13 @@ class AccelSpace:
         return to_indices(self, archs)
 
     def arch_id(self, index: int) -> str:
-        return str(self._ids[self.index(index)])
+        return spell(decode(np.array([self.index(index)]))[0])
 
     def arch_ids(self, indices: np.ndarray) -> list[str]:
-        return self._ids[np.asarray(indices, dtype=np.int64)].tolist()
+        codes = self.indices(np.asarray(indices, dtype=np.int64))
+        block_codes = codes[:, None] // _PLACES[len(FIELDS) - 1 :: len(FIELDS)]
+        tokens = [table[block_codes[:, b] % len(table)] for b, table in enumerate(_block_tokens())]
+        return ["-".join(t) for t in zip(*tokens, strict=True)]
 
     def architectures(self, indices: np.ndarray) -> dict[str, list]:
         ids = self.arch_ids(indices)
@@ -235,15 +199,10 @@ class AccelSpace:
 
     def describe(self, index: int) -> dict:
         index = self.index(index)
-        digits = decode(self.codes[index : index + 1])[0]
+        digits = decode(np.array([index]))[0]
         blocks = [
             f"{b}: expansion {e}, kernel {k}x{k}, {layers} layer(s), SE {'yes' if se else 'no'}, "
             f"stride {STRIDES[b]}, {IN_CHANNELS[b]}->{OUT_CHANNELS[b]} channels"
             for b, (e, k, layers, se) in enumerate(block_values(digits))
         ]
-        return {
-            "index": index,
-            "arch_id": str(self._ids[index]),
-            "blocks": blocks,
-            "space_code": int(self.codes[index]),
-        }
+        return {"index": index, "arch_id": spell(digits), "blocks": blocks}
