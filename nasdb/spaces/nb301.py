@@ -17,8 +17,8 @@ by a mixed radix, which makes ``arch_index`` a dense bijection onto ``0 .. SIZE-
   1,037,664,180 cells), and ``arch_index = normal_rank * CELL_SIZE + reduce_rank``.
 
 ``SIZE`` is about 1.08e18 (< 2**63): every genotype has an int64 index, but no dense
-per-architecture array can be allocated, so lookups in this space must go through the
-sorted indices a table holds, or through a surrogate. ``dense_index = False`` says so.
+per-architecture array can be allocated: lookups read the sorted indices a table holds
+(nasdb's sparse columns), or go through a surrogate.
 
 ``arch_id`` is the index written in decimal; ``encoding`` is the DARTS ``Genotype``
 string. ``iso_id`` names the class of genotypes equal up to renumbering the intermediate
@@ -97,7 +97,6 @@ class NB301Space:
     name = "nb301"
     size = SIZE
     reference_task = "cifar10"
-    dense_index = False  # SIZE is far too large for one array slot per architecture
 
     # reading -------------------------------------------------------------------------
     def index(self, arch) -> int:
