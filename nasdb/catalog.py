@@ -102,7 +102,8 @@ class Catalog:
 
         tmp = _mkstemp(path)
         try:
-            pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
+            # Small row groups let a lookup's filter skip most of a file (min/max stats).
+            pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 16)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -87,6 +87,8 @@ class Database:
         self.home: Path = self.catalog.home
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET enable_progress_bar = false")
+        # Lookups read one small file per key: one thread needs a fraction of the memory.
+        self._con.execute("SET threads = 1")
         self._views = False
         self._keys: list[Key] | None = None
         self._resolved: dict[tuple, Key] = {}
@@ -97,6 +99,7 @@ class Database:
     def con(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection, with the catalog's views defined."""
         if not self._views:
+            self._con.execute("RESET threads")  # SQL over whole tables gets every core
             saved = self.catalog.saved_views()
             if saved is not None:
                 self._con.execute(saved)
@@ -243,11 +246,15 @@ class Database:
         col = self._columns.get(key)
         if col is None:
             path = self.catalog.table_dir("evaluations") / f"{key.source}.parquet"
+            where, params = ["space = ?", "metric = ?"], [key.space, key.metric]
+            for field in ("task", "device", "fidelity", "seed"):
+                value = getattr(key, field)
+                # Plain comparisons let DuckDB push the filter into the Parquet scan.
+                where.append(f"{field} IS NULL" if value is None else f"{field} = ?")
+                params += [] if value is None else [value]
             res = self._con.execute(
-                "SELECT arch_index, value FROM read_parquet(?) WHERE space = ? AND metric = ? "
-                "AND task IS NOT DISTINCT FROM ? AND device IS NOT DISTINCT FROM ?"
-                " AND fidelity IS NOT DISTINCT FROM ? AND seed IS NOT DISTINCT FROM ?",
-                [str(path), key.space, key.metric, key.task, key.device, key.fidelity, key.seed],
+                f"SELECT arch_index, value FROM read_parquet(?) WHERE {' AND '.join(where)}",
+                [str(path), *params],
             ).fetchnumpy()
             size = spaces.get(key.space).size
             if size > DENSE_MAX:
