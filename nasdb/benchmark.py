@@ -21,7 +21,7 @@ from nasdb.db import _UNSET
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
 # Metrics where smaller is better; everything else (accuracies, proxy scores) is maximised.
-_MINIMISED = ("latency", "energy", "params", "flops", "loss", "error", "_time", "time")
+_MINIMISED = ("latency", "energy", "params", "flops", "loss", "error", "perplexity", "time", "co2")
 
 # Nominal training cost in seconds per epoch, used when the catalog holds no per-architecture
 # training time. These are not measurements: they only make budgets in simulated seconds
@@ -256,6 +256,11 @@ class Problem:
             if len(near):
                 return int(near[below(len(near))])
             return int(self.sample(gen, 1)[0])
+        if not hasattr(self._sp, "mutate"):
+            raise NasdbError(
+                f"space {self._sp.name!r} defines no mutation or neighbours; "
+                "use an algorithm that only samples (rs, sh, hb)"
+            )
         for _ in range(100):
             j = self._sp.mutate(index, gen)
             if self._mask[j]:
@@ -348,7 +353,9 @@ def build(
         {
             k.fidelity
             for k in keys
-            if k.metric == first and (first_device is _UNSET or k.device == first_device)
+            if k.metric == first
+            and (first_device is _UNSET or k.device == first_device)
+            and (source is None or k.source == source)
         },
         key=lambda f: -1 if f is None else f,
     )
@@ -373,13 +380,13 @@ def build(
                 metric=m,
                 fidelity=fid,
                 device=dev,
-                source=source if f == target else None,
+                source=source if i == 0 else None,  # ``source`` names the first objective's
             )
             cols.append(db.column(key))
             if f == target:
                 objectives.append(Objective(m, directions[i], key.device, key.unit))
         columns[f] = np.vstack(cols)
-        costs[f] = _cost(db, space, task, f, keys, seconds_per_epoch)
+        costs[f] = _cost(db, space, task, f, keys, seconds_per_epoch, source)
     proxy_col = None
     if proxy is not None:
         if proxy not in available:
@@ -390,13 +397,17 @@ def build(
     return Benchmark(space, task, objectives, columns, target, costs, miss, proxy_col)
 
 
-def _cost(db, space, task, fidelity, keys, seconds_per_epoch) -> np.ndarray | float:
-    """Measured training seconds where the catalog has them, else a nominal constant."""
+def _cost(db, space, task, fidelity, keys, seconds_per_epoch, source=None) -> np.ndarray | float:
+    """Measured training seconds where the catalog has them, else a nominal constant.
+
+    Prefers the objective's own source, then the mean over seeds, then the lowest seed.
+    """
     if seconds_per_epoch is None:
-        for m in TRAIN_TIME_METRICS:
-            if any(k.metric == m and k.fidelity == fidelity for k in keys):
-                col = db.column(db.resolve(space, task=task, metric=m, fidelity=fidelity))
-                return np.nan_to_num(col, nan=float(np.nanmean(col)))
+        timed = [k for k in keys if k.metric in TRAIN_TIME_METRICS and k.fidelity == fidelity]
+        if timed:
+            timed.sort(key=lambda k: (k.source != source, k.seed is not None, k.seed or 0))
+            col = db.column(timed[0])
+            return np.nan_to_num(col, nan=float(np.nanmean(col)))
         seconds_per_epoch = NOMINAL_SECONDS_PER_EPOCH.get(
             (space, task), NOMINAL_SECONDS_PER_EPOCH.get((space, None), DEFAULT_SECONDS_PER_EPOCH)
         )
