@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, copy_fixtures, run_cli
 from nasdb.loaders import nas_bench_macro as loader
 
 from nasdb import connect
@@ -22,24 +21,12 @@ def source(shared_data):
     return shared_data / loader.SOURCE.subdir
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, source):
-    home = tmp_path_factory.mktemp("nbmacro_home")
-    result = run_cli("ingest", NAME, "--source", str(source), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+home, src = copy_fixtures(NAME, loader.SOURCE.subdir)
 
 
 @pytest.fixture(scope="module")
 def db(home):
     return connect(home)
-
-
-@pytest.fixture()
-def src(tmp_path, source):
-    copy = tmp_path / "nasbench_macro"
-    shutil.copytree(source, copy)
-    return copy
 
 
 def _edit(src, change) -> None:

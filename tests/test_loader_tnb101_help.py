@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pickle
-import shutil
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, copy_fixtures
 from nasdb.loaders import help_transnas as loader
 from test_loader_help import torch_zip
 
@@ -24,24 +23,12 @@ def source(shared_data):
     return shared_data / loader.SOURCE.subdir
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, source):
-    home = tmp_path_factory.mktemp("tnb101_help_home")
-    result = run_cli("ingest", NAME, "--source", str(source), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+home, src = copy_fixtures(NAME, loader.SOURCE.subdir)
 
 
 @pytest.fixture(scope="module")
 def db(home):
     return connect(home)
-
-
-@pytest.fixture()
-def src(tmp_path, source):
-    copy = tmp_path / "help"
-    shutil.copytree(source, copy)
-    return copy
 
 
 def _cells(src):

