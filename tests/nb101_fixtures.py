@@ -5,16 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import run_cli
+from conftest import ingested_copy
 
 
 def ingested_once(tmp_path_factory, shared_data: Path, name: str, subdir: str) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp(name)
-    src, home = base / "src", base / "home"
-    shutil.copytree(shared_data / subdir, src)
-    result = run_cli("ingest", name, "--source", str(src), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return src, home
+    """``(src, home)`` once per module; each test copies both rather than ingesting again."""
+    return ingested_copy(tmp_path_factory.mktemp(name), name, shared_data / subdir)
 
 
 def private_copy(base: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:

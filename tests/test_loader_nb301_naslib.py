@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, copy_fixtures, run_cli
 from nasdb.loaders import naslib_zc_nb301
 
 from nasdb import spaces
@@ -96,15 +95,8 @@ def test_keys_map_to_canonical_genotypes(table, raw):
 
 
 # catalog ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, shared_data) -> Path:
-    """A catalog holding a valid ingest, so a failed one has something to leave alone."""
-    src = tmp_path_factory.mktemp("nb301_src") / "naslib"
-    shutil.copytree(shared_data / SUBDIR, src)
-    home = tmp_path_factory.mktemp("nb301_home")
-    result = run_cli("ingest", NAME, "--source", str(src), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+# ``home`` holds a valid ingest, so a failed one has something to leave alone.
+home, src = copy_fixtures(NAME, SUBDIR)
 
 
 def test_wide_view_and_info(home):
@@ -131,13 +123,6 @@ def test_wide_view_and_info(home):
 
 
 # bad inputs ---------------------------------------------------------------------------
-@pytest.fixture
-def src(tmp_path, shared_data) -> Path:
-    out = tmp_path / "naslib"
-    shutil.copytree(shared_data / SUBDIR, out)
-    return out
-
-
 def rewrite(src: Path, edit) -> None:
     data = json.loads((src / FILE).read_text())
     edit(data["nasbench301"]["cifar10"], data)
