@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import run_cli, snapshot
+from conftest import ingest_ok, run_cli, snapshot
 
 from nasdb import connect
 from nasdb.catalog import DUCKDB_FILE, VIEWS_FILE, Catalog
@@ -12,10 +12,7 @@ from nasdb.catalog import DUCKDB_FILE, VIEWS_FILE, Catalog
 
 @pytest.fixture()
 def nats_home(tmp_path, shared_data):
-    home = tmp_path / "home"
-    result = run_cli("ingest", "nb201_nats", "--source", str(shared_data), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingest_ok("nb201_nats", shared_data, tmp_path / "home")
 
 
 def _counts(home):

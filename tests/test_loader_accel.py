@@ -45,10 +45,7 @@ def records(results) -> dict[int, dict]:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, source):
-    home = tmp_path_factory.mktemp("accel_home")
-    result = run_cli("ingest", NAME, "--source", str(source), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingest_ok(NAME, source, tmp_path_factory.mktemp("accel_home"))
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import upstream_nb201 as u
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingest_ok
 from nasdb.loaders import hw_nas_bench_csv as csv_loader
 from nasdb.loaders import hw_nas_bench_pickle as hp
 
@@ -39,10 +39,7 @@ def blob(arrays):
 def home(tmp_path_factory, blob):
     directory = tmp_path_factory.mktemp("hw_nas_bench_repo")
     (directory / FILE).write_bytes(blob)
-    home = tmp_path_factory.mktemp("hwnas_pickle_home")
-    result = run_cli("ingest", NAME, "--source", str(directory), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingest_ok(NAME, directory, tmp_path_factory.mktemp("hwnas_pickle_home"))
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ from statistics import mean
 
 import pytest
 import upstream_nb201 as u
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingest_ok, run_cli
 from nasdb.loaders import nats_topology as nt
 
 from nasdb import connect
@@ -27,10 +27,7 @@ def torch_home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, torch_home):
-    home = tmp_path_factory.mktemp("nats_tss_home")
-    result = run_cli("ingest", NAME, "--source", str(torch_home), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingest_ok(NAME, torch_home, tmp_path_factory.mktemp("nats_tss_home"))
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import struct
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingest_ok
 from nasdb.loaders import nb101_tfrecord as loader
 from nb101_tfrecord_files import crc32c, evaluation, frame, masked, model_metrics, record, write
 
@@ -50,9 +50,7 @@ def source(tmp_path):
     d = tmp_path / "upstream"
     d.mkdir()
     write(d / loader.ONLY108, records(with_checkpoint=True))
-    home = tmp_path / "home"
-    result = run_cli("ingest", "nb101_tfrecord", "--source", str(d), "--home", str(home))
-    assert result.exit_code == 0, result.output
+    home = ingest_ok("nb101_tfrecord", d, tmp_path / "home")
     return d, home
 
 

@@ -9,7 +9,7 @@ from statistics import mean
 
 import pytest
 import upstream_nb201 as u
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, ingest_ok
 from nasdb.loaders import nb201_pth as nb
 
 from nasdb import connect
@@ -32,10 +32,7 @@ def legacy(payload):
 def home(tmp_path_factory, legacy):
     directory = tmp_path_factory.mktemp("nb201_pth")
     (directory / V10).write_bytes(legacy)
-    home = tmp_path_factory.mktemp("nb201_pth_home")
-    result = run_cli("ingest", NAME, "--source", str(directory), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return home
+    return ingest_ok(NAME, directory, tmp_path_factory.mktemp("nb201_pth_home"))
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +98,7 @@ def test_no_times_in_v10_and_costs_once(db):
 
 def test_zip_format_gives_the_same_rows(db, payload, tmp_path):
     (tmp_path / V10).write_bytes(u.torch_zip_bytes(payload))
-    home = tmp_path / "home"
-    result = run_cli("ingest", NAME, "--source", str(tmp_path), "--home", str(home))
-    assert result.exit_code == 0, result.output
+    home = ingest_ok(NAME, tmp_path, tmp_path / "home")
     assert rows_of(connect(home)) == rows_of(db)
 
 
@@ -111,9 +106,7 @@ def test_v11_is_preferred_and_recorded(tmp_path):
     v11 = u.nb201_payload({42: {"full": {"cifar10": [777]}}}, old=False)
     (tmp_path / V11).write_bytes(u.torch_legacy_bytes(v11))
     (tmp_path / V10).write_bytes(u.torch_legacy_bytes(u.nb201_payload()))
-    home = tmp_path / "home"
-    result = run_cli("ingest", NAME, "--source", str(tmp_path), "--home", str(home))
-    assert result.exit_code == 0, result.output
+    home = ingest_ok(NAME, tmp_path, tmp_path / "home")
     db = connect(home)
     assert {r[0] for r in rows_of(db)} == {42}
     files = db.sql("SELECT unnest(files).path FROM sources WHERE name = $s", params={"s": NAME})
