@@ -19,6 +19,7 @@ Conventions of the common schema (every loader keeps them):
 from __future__ import annotations
 
 import hashlib
+import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,20 @@ def require(path: Path) -> Path:
     if not path.is_file():
         raise IngestError(f"{path}: file not found")
     return path
+
+
+def load_json(path: Path) -> Any:
+    """A JSON file read with the size check; damage is an IngestError, never a traceback."""
+    raw = read_bytes(require(path))
+    try:
+        return json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are
+        raise IngestError(f"{path}: not readable JSON ({exc})") from None
+
+
+def is_number(value: Any) -> bool:
+    """A JSON number: ``True`` parses as a Python int but is no measurement."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def sha256(path: Path) -> str:
@@ -245,8 +260,28 @@ ZC_PROXIES = (
     "synflow",
     "zen",
 )
+# The suite's NB101 and NB301 files hold no nwot or zen scores.
+ZC_PROXIES_11 = tuple(p for p in ZC_PROXIES if p not in ("nwot", "zen"))
 ZC_UNITS = {"flops": "M", "params": "M"}  # the rest are unitless scores
 ZC_FAILED = -1e8  # NASLib's marker for a proxy that could not be computed
+
+
+def zc_score_tables(
+    space: str,
+    source: str,
+    index: np.ndarray,
+    scores: dict[str, np.ndarray],
+    *,
+    task: str,
+    seed: int | None = None,
+) -> list[pa.Table]:
+    """One table per proxy, in ``scores``' order: computed at initialisation, so no fidelity."""
+    return [
+        evaluations(
+            space, source, index, v, task=task, metric=p, unit=ZC_UNITS.get(p, ""), seed=seed
+        )
+        for p, v in scores.items()
+    ]
 
 
 def zc_failed(values: np.ndarray) -> np.ndarray:

@@ -15,15 +15,13 @@ accelerator nasbench trained on.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nasdb.loaders.base import Source, SourceData, concat, evaluations, require
+from nasdb.loaders.base import Source, SourceData, concat, evaluations, load_json
 
 from nasdb.errors import IngestError, UnknownName
-from nasdb.safe_pickle import read_bytes
 from nasdb.spaces import get as get_space
 
 FILE = "data-20k.json"
@@ -50,14 +48,6 @@ SOURCE = Source(
     files=(FILE,),
     priority=6,
 )
-
-
-def load_json(path: Path) -> Any:
-    raw = read_bytes(require(path))
-    try:
-        return json.loads(raw)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are
-        raise IngestError(f"{path}: not readable JSON ({exc})") from None
 
 
 def _numbers(path: Path, name: str, values: Any) -> np.ndarray:

@@ -17,7 +17,6 @@ infinite are left out together with their time.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,8 @@ from nasdb.loaders.base import (
     SourceData,
     concat,
     evaluations,
+    is_number,
+    load_json,
     millions,
     percent,
     require,
@@ -38,7 +39,6 @@ from nasdb.loaders.base import (
 from nasdb.loaders.nb201_keys import tuple_indices
 
 from nasdb.errors import IngestError
-from nasdb.safe_pickle import read_bytes
 from nasdb.spaces.nb201 import SIZE
 
 SAMPLE = "zc_nasbench201_subset725.json"
@@ -65,14 +65,6 @@ SOURCE = Source(
 )
 
 
-def _load(path: Path) -> Any:
-    raw = read_bytes(require(path))
-    try:
-        return json.loads(raw)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are
-        raise IngestError(f"{path}: not readable JSON ({exc})") from None
-
-
 def _strings(values: list, path: Path, what: str) -> pa.Array:
     try:
         return pa.array(values, type=pa.string())
@@ -80,13 +72,9 @@ def _strings(values: list, path: Path, what: str) -> pa.Array:
         raise IngestError(f"{path}: {what} are not all strings, expected op tuples") from None
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _check_archs(path: Path) -> None:
     """NASLib's index -> op tuple map must enumerate each of the 15,625 cells once."""
-    archs = _load(path)
+    archs = load_json(path)
     if not isinstance(archs, dict):
         kind = type(archs).__name__
         raise IngestError(f"{path}: holds a {kind}, expected an object index -> op tuple")
@@ -121,7 +109,7 @@ def _dataset(path: Path, name: str, records: Any) -> list[pa.Table]:
             )
         if rec.get("arch") != key:
             raise IngestError(f"{where}: field arch is {rec.get('arch')!r}, expected the key")
-        if not _is_number(rec.get("val_accuracy")):
+        if not is_number(rec.get("val_accuracy")):
             got = rec.get("val_accuracy")
             raise IngestError(f"{where}: val_accuracy is {got!r}, expected a number")
         val[row] = rec["val_accuracy"]
@@ -131,8 +119,8 @@ def _dataset(path: Path, name: str, records: Any) -> list[pa.Table]:
                 continue
             if not (
                 isinstance(entry, dict)
-                and _is_number(entry.get("score"))
-                and _is_number(entry.get("time"))
+                and is_number(entry.get("score"))
+                and is_number(entry.get("time"))
             ):
                 raise IngestError(f"{where}: {p} is {entry!r}, expected {{'score': x, 'time': s}}")
             score[p][row], seconds[p][row] = entry["score"], entry["time"]
@@ -174,7 +162,7 @@ def _dataset(path: Path, name: str, records: Any) -> list[pa.Table]:
 def read(path: Path) -> SourceData:
     sample, archs = path / SAMPLE, path / ARCHS
     require(archs)
-    data = _load(sample)
+    data = load_json(sample)
     if not isinstance(data, dict):
         kind = type(data).__name__
         raise IngestError(f"{sample}: holds a {kind}, expected an object of datasets")

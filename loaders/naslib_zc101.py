@@ -20,11 +20,20 @@ millions. The file records no compute times.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from nasdb.loaders.base import Source, SourceData, concat, evaluations, percent
-from nasdb.loaders.nasbench_vis import load_json
+from nasdb.loaders.base import (
+    ZC_PROXIES_11,
+    ZC_UNITS,
+    Source,
+    SourceData,
+    concat,
+    evaluations,
+    is_number,
+    load_json,
+    percent,
+    zc_score_tables,
+)
 
 from nasdb.errors import IngestError, UnknownName
 from nasdb.spaces import get as get_space
@@ -32,21 +41,9 @@ from nasdb.spaces import get as get_space
 FILE = "zc_nasbench101.json"
 ROWS = 500
 EPOCHS = 108
-PROXIES = (
-    "epe_nas",
-    "fisher",
-    "flops",
-    "grad_norm",
-    "grasp",
-    "jacov",
-    "l2_norm",
-    "params",
-    "plain",
-    "snip",
-    "synflow",
-)
+PROXIES = ZC_PROXIES_11
 FIELDS = frozenset({"val_accuracy", *PROXIES})
-UNITS = {"flops": "M", "params": "M"}
+UNITS = ZC_UNITS
 MAX_MILLIONS = 1e5  # NB101 networks: below 50 M params and 20 GFLOPs
 
 SOURCE = Source(
@@ -60,10 +57,6 @@ SOURCE = Source(
     files=(FILE,),
     priority=3,
 )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _parse_key(path: Path, key: str) -> tuple[int, ...]:
@@ -97,7 +90,7 @@ def read(path: Path) -> SourceData:
             got = sorted(rec) if isinstance(rec, dict) else type(rec).__name__
             raise IngestError(f"{f}: key {key}: fields {got}; expected {', '.join(sorted(FIELDS))}")
         for name, v in rec.items():
-            if not _is_number(v) or not np.isfinite(v):
+            if not is_number(v) or not np.isfinite(v):
                 raise IngestError(f"{f}: key {key}: {name} is {v!r}, expected a finite number")
             values[name][row] = v
     # k-th key of a cell in file order -> seed k
@@ -130,17 +123,6 @@ def read(path: Path) -> SourceData:
                 seed=s,
             )
         )
-        for p in PROXIES:
-            tables.append(
-                evaluations(
-                    "nb101",
-                    SOURCE.name,
-                    index[at],
-                    values[p][at],
-                    task="cifar10",
-                    metric=p,
-                    unit=UNITS.get(p, ""),
-                    seed=s,
-                )
-            )
+        scores = {p: values[p][at] for p in PROXIES}
+        tables += zc_score_tables("nb101", SOURCE.name, index[at], scores, task="cifar10", seed=s)
     return SourceData(concat(tables), [f])

@@ -17,36 +17,33 @@ l2_norm, plain, snip, synflow. Unlike the NB201 file there are no compute times 
 from __future__ import annotations
 
 import ast
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nasdb.loaders.base import Source, SourceData, concat, evaluations, expect_rows, require
-from nasdb.loaders.zc_combine import percent
+from nasdb.loaders.base import (
+    ZC_PROXIES_11,
+    ZC_UNITS,
+    Source,
+    SourceData,
+    concat,
+    evaluations,
+    expect_rows,
+    is_number,
+    load_json,
+    percent,
+    zc_score_tables,
+)
 
 from nasdb import spaces
 from nasdb.errors import IngestError, UnknownName
-from nasdb.safe_pickle import read_bytes
 
 FILE = "zc_nasbench301.json"
 CELLS = 500
-PROXIES = (
-    "epe_nas",
-    "fisher",
-    "flops",
-    "grad_norm",
-    "grasp",
-    "jacov",
-    "l2_norm",
-    "params",
-    "plain",
-    "snip",
-    "synflow",
-)
+PROXIES = ZC_PROXIES_11
 FIELDS = frozenset({"val_accuracy", *PROXIES})
-UNITS = {"flops": "M", "params": "M"}
+UNITS = ZC_UNITS
 # DARTS networks as NAS-Bench-301 trains them (8 cells, 32 channels) have about 0.3-2 M
 # parameters and 0.1-0.4 GFLOPs; raw counts would be a million times larger.
 MILLIONS_BELOW = {"params": 50.0, "flops": 5_000.0}
@@ -62,14 +59,6 @@ SOURCE = Source(
     subdir="nb301/naslib",
     files=(FILE,),
 )
-
-
-def _load(path: Path) -> Any:
-    raw = read_bytes(require(path))
-    try:
-        return json.loads(raw)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are
-        raise IngestError(f"{path}: not readable JSON ({str(exc).splitlines()[0]})") from None
 
 
 def _cell_index(space, key: str, path: Path) -> int:
@@ -89,12 +78,12 @@ def _cell_index(space, key: str, path: Path) -> int:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return is_number(value) and math.isfinite(value)
 
 
 def read(path: Path) -> SourceData:
     f = path / FILE
-    data = _load(f)
+    data = load_json(f)
     if not (isinstance(data, dict) and list(data) == ["nasbench301"]):
         raise IngestError(f"{f}: expected one top-level key 'nasbench301'")
     tasks = data["nasbench301"]
@@ -154,16 +143,6 @@ def read(path: Path) -> SourceData:
             fidelity=TRAIN_EPOCHS,
         )
     ]
-    for name in PROXIES:
-        tables.append(
-            evaluations(
-                SOURCE.space,
-                SOURCE.name,
-                index,
-                values[name],
-                task="cifar10",
-                metric=name,
-                unit=UNITS.get(name, ""),
-            )
-        )
+    scores = {name: values[name] for name in PROXIES}
+    tables += zc_score_tables(SOURCE.space, SOURCE.name, index, scores, task="cifar10")
     return SourceData(concat(tables), [f])
