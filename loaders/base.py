@@ -376,3 +376,16 @@ def frame_accuracies(
         )
         for column, (task, metric) in columns.items()
     ]
+
+
+def number_list(obj, path: Path, what: str) -> np.ndarray:
+    """An unpickled flat list of numbers as float64; one clear error for anything else."""
+    if not isinstance(obj, list):
+        raise IngestError(f"{path}: holds a {type(obj).__name__}, expected a list of {what}")
+    try:
+        arr = np.array(obj)
+    except (ValueError, TypeError, OverflowError):  # ragged or odd items
+        arr = np.array([], dtype=object)
+    if arr.ndim != 1 or arr.dtype.kind not in "iuf":
+        raise IngestError(f"{path}: expected a flat list of numbers")
+    return arr.astype(np.float64)

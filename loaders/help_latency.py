@@ -29,7 +29,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from nasdb.loaders.base import Source, SourceData, concat, evaluations, is_positive
+from nasdb.loaders.base import Source, SourceData, concat, evaluations, is_positive, number_list
 
 from nasdb import spaces
 from nasdb.errors import IngestError, NasdbError
@@ -100,18 +100,9 @@ def check_arch_map(path: Path) -> None:
 
 def latencies(path: Path) -> np.ndarray:
     """One setting's list as float64, after checking its shape and values."""
-    obj = load_torch_plain(path)
-    if not isinstance(obj, list):
-        raise IngestError(f"{path}: holds a {type(obj).__name__}, expected a list of latencies")
-    try:
-        arr = np.array(obj)
-    except (ValueError, TypeError, OverflowError):  # ragged or odd items
-        arr = np.array([], dtype=object)
-    if arr.ndim != 1 or arr.dtype.kind not in "iuf":
-        raise IngestError(f"{path}: expected a flat list of numbers")
+    arr = number_list(load_torch_plain(path), path, "latencies")
     if len(arr) != SIZE:
         raise IngestError(f"{path}: {len(arr)} latencies, expected {SIZE} (truncated?)")
-    arr = arr.astype(np.float64)
     bad = ~is_positive(arr)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

@@ -22,12 +22,18 @@ method rather than a measurement, and is not ingested.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from nasdb.loaders.base import Source, SourceData, concat, evaluations, expect_permutation
+from nasdb.loaders.base import (
+    Source,
+    SourceData,
+    concat,
+    evaluations,
+    expect_permutation,
+    number_list,
+)
 
-from nasdb.errors import IngestError, NasdbError
+from nasdb.errors import IngestError
 from nasdb.safe_pickle import NUMPY_ARRAYS, load_torch_plain
 from nasdb.spaces.tnb101 import EDGES, SIZE, TASKS, index_of_digits
 
@@ -65,19 +71,9 @@ def _adjacency() -> np.ndarray:
     return adj
 
 
-def _load(path: Path, allowed: frozenset[str] = frozenset()) -> Any:
-    """``load_torch_plain`` with any stray low-level error turned into one clear line."""
-    try:
-        return load_torch_plain(path, allowed)
-    except NasdbError:
-        raise
-    except Exception as exc:  # e.g. a damaged zip member: zlib or NotImplementedError
-        raise IngestError(f"{path}: not a readable torch file ({type(exc).__name__})") from None
-
-
 def cell_indices(path: Path) -> np.ndarray:
     """Index of each listed cell, in file order, after checking HELP's encoding."""
-    cells = _load(path, NUMPY_ARRAYS)
+    cells = load_torch_plain(path, NUMPY_ARRAYS)
     if not isinstance(cells, list):
         raise IngestError(f"{path}: holds a {type(cells).__name__}, expected a list of cells")
     for i, cell in enumerate(cells):
@@ -117,22 +113,13 @@ def cell_indices(path: Path) -> np.ndarray:
 
 def latencies(path: Path, position: int) -> np.ndarray:
     """The whole list of the ``position``-th task file: earlier tasks, then its own 4,096."""
-    obj = _load(path)
-    if not isinstance(obj, list):
-        raise IngestError(f"{path}: holds a {type(obj).__name__}, expected a list of latencies")
-    try:
-        arr = np.array(obj)
-    except (ValueError, TypeError, OverflowError):  # ragged or odd items
-        arr = np.array([], dtype=object)
-    if arr.ndim != 1 or arr.dtype.kind not in "iuf":
-        raise IngestError(f"{path}: expected a flat list of numbers")
+    arr = number_list(load_torch_plain(path), path, "latencies")
     expected = SIZE * (position + 1)
     if len(arr) != expected:
         raise IngestError(
             f"{path}: {len(arr):,} latencies, expected {expected:,} ({position} earlier task(s) "
             f"then its own {SIZE:,})"
         )
-    arr = arr.astype(np.float64)
     bad = ~(np.isfinite(arr) & (arr > 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

@@ -13,26 +13,12 @@ import numpy as np
 import pytest
 from conftest import assert_ingest_fails, run_cli
 from nasdb.loaders import nbnlp_doc2vec, nbnlp_ptb, nbnlp_wikitext2
+from test_nbnlp_space import LSTM
 
 from nasdb import connect
 from nasdb.spaces import nbnlp
 from nasdb.spaces.nbnlp_recipes import canonical_id
 
-LSTM = {
-    "i": {"op": "linear", "input": ["x", "h_prev_0"]},
-    "i_act": {"op": "activation_tanh", "input": ["i"]},
-    "j": {"op": "linear", "input": ["x", "h_prev_0"]},
-    "j_act": {"op": "activation_sigm", "input": ["j"]},
-    "f": {"op": "linear", "input": ["x", "h_prev_0"]},
-    "f_act": {"op": "activation_sigm", "input": ["f"]},
-    "o": {"op": "linear", "input": ["x", "h_prev_0"]},
-    "o_act": {"op": "activation_tanh", "input": ["o"]},
-    "h_new_1_part1": {"op": "elementwise_prod", "input": ["f_act", "h_prev_1"]},
-    "h_new_1_part2": {"op": "elementwise_prod", "input": ["i_act", "j_act"]},
-    "h_new_1": {"op": "elementwise_sum", "input": ["h_new_1_part1", "h_new_1_part2"]},
-    "h_new_1_act": {"op": "activation_tanh", "input": ["h_new_1"]},
-    "h_new_0": {"op": "elementwise_prod", "input": ["h_new_1_act", "o_act"]},
-}
 RNN = {
     "node_0": {"op": "linear", "input": ["x", "h_prev_0"]},
     "h_new_0": {"op": "activation_tanh", "input": ["node_0"]},
