@@ -17,6 +17,7 @@ import numpy as np
 
 from nasdb.errors import UnknownName
 from nasdb.spaces import to_indices
+from nasdb.spaces.graphs import Graphs
 from nasdb.spaces.nb101_cells import (
     INPUT_LABEL,
     MAX_VERTICES,
@@ -225,6 +226,17 @@ class NB101Space:
             "num_edges": int(adjacency.sum()),
             "encoding": self.encoding(i),
         }
+
+    graph_ops = ("input", "output", *OPS)
+
+    def graphs(self, indices) -> Graphs:
+        """The cells as stored (pruned), padded to 7 nodes; the output is the last node."""
+        idx = np.asarray(indices, dtype=np.int64)
+        labels = self.cells.ops[idx].astype(np.int16)
+        ops = np.where(labels >= 0, labels + 2, -1).astype(np.int16)
+        ops[labels == INPUT_LABEL] = 0
+        ops[labels == OUTPUT_LABEL] = 1
+        return ops, self.cells.adjacency(idx).astype(np.uint8)
 
     # search ----------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator, n: int = 1) -> np.ndarray:

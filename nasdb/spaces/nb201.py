@@ -13,6 +13,7 @@ import numpy as np
 
 from nasdb.errors import UnknownName
 from nasdb.spaces import to_indices
+from nasdb.spaces.graphs import Graphs, edge_cell_graphs
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 # Edges (from, to) in the order the arch string lists them.
@@ -229,6 +230,12 @@ class NB201Space:
         return (ops[:, :, None] == np.arange(5)).reshape(len(ops), 30).astype(np.float32)
 
     one_hot_groups = (5,) * 6  # one choice of 5 ops per edge
+
+    graph_ops = ("input", "output", *OPS)
+
+    def graphs(self, indices) -> Graphs:
+        """Each edge as an op node between input and output (see :mod:`nasdb.spaces.graphs`)."""
+        return edge_cell_graphs(self.ops[np.asarray(indices, dtype=np.int64)], STRING_EDGES, 3)
 
     def from_one_hot(self, x) -> int:
         """The cell whose op on each edge is the largest entry of that edge's 5 scores."""

@@ -10,6 +10,7 @@ import numpy as np
 
 from nasdb.errors import UnknownName
 from nasdb.spaces import to_indices
+from nasdb.spaces.graphs import Graphs
 
 LINKS = (
     (0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 1), (0, 0, 1, 2), (0, 0, 1, 3),
@@ -157,6 +158,25 @@ class NBGraphSpace:
         for pos in range(4):
             out[np.arange(len(idx)), len(LINKS) + pos * len(OPS) + digits[:, pos]] = 1
         return out
+
+    graph_ops = ("input", "output", *OPS)
+
+    def graphs(self, indices) -> Graphs:
+        """Input, the 4 op nodes (node k+1 reads node ``link[k]``), and an output fed by
+        every op node that no other op reads."""
+        idx = np.asarray(indices, dtype=np.int64)
+        links = np.asarray(LINKS, dtype=np.int64)[idx // _BASE**4]
+        digits = (idx[:, None] // _BASE ** np.arange(4)[::-1]) % _BASE
+        n = len(idx)
+        ops = np.empty((n, 6), dtype=np.int16)
+        ops[:, 0], ops[:, 5], ops[:, 1:5] = 0, 1, digits + 2
+        adj = np.zeros((n, 6, 6), dtype=np.uint8)
+        rows = np.arange(n)
+        for k in range(4):
+            adj[rows, links[:, k], k + 1] = 1
+        for node in range(1, 5):
+            adj[:, node, 5] = ~(links == node).any(axis=1)
+        return ops, adj
 
     one_hot_groups = (len(LINKS),) + (len(OPS),) * 4  # link pattern, then one op per position
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from nasdb.errors import UnknownName
 from nasdb.spaces import to_indices
+from nasdb.spaces.graphs import Graphs, chain_graphs
 
 LAYERS = 8
 OPS = ("identity", "mb3_k3", "mb6_k5")
@@ -153,3 +154,9 @@ class NBMacroSpace:
             "layers": layers,
             "trained_as": str(self.iso_ids[index]),
         }
+
+    graph_ops = ("input", "output", *OPS)
+
+    def graphs(self, indices) -> Graphs:
+        """The 8 layers as a chain of op nodes."""
+        return chain_graphs(_digits(indices))

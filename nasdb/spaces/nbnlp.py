@@ -27,6 +27,7 @@ import numpy as np
 from nasdb.errors import UnknownName
 from nasdb.spaces import nbnlp_recipes as recipes
 from nasdb.spaces import to_indices
+from nasdb.spaces.graphs import Graphs
 
 LIST_STARTS = (1_000_000, 2_000_000)
 LIST_SLOTS = 20_000
@@ -146,6 +147,36 @@ class NBNLPSpace:
                 self.index(int(archs.reshape(-1)[np.flatnonzero(arr < 0)[0]]))
             return arr
         return to_indices(self, archs)
+
+    graph_ops = ("input", "output", "h_prev", *recipes.OPS)
+
+    def graphs(self, indices) -> Graphs:
+        """Recipes as graphs: ``x`` (input), ``h_prev_*``, one node per recipe node in
+        topological order, and an output fed by every ``h_new_*``; padded to the largest."""
+        parsed = []
+        for i in np.asarray(indices, dtype=np.int64).tolist():
+            text = self._encoding.get(i)
+            if text is None:
+                raise UnknownName(f"nbnlp: no ingested file gives the recipe of {self.arch_id(i)}")
+            parsed.append(recipes.parse(text))
+        width = max((len(recipes.depths(p)) + 1 for p in parsed), default=1)
+        ops = np.full((len(parsed), width), -1, dtype=np.int16)
+        adj = np.zeros((len(parsed), width, width), dtype=np.uint8)
+        code = {op: k for k, op in enumerate(self.graph_ops)}
+        for row, p in enumerate(parsed):
+            depth = recipes.depths(p)
+            names = sorted(depth, key=lambda n: (depth[n], n))
+            at = {n: k for k, n in enumerate(names)}
+            for n, k in at.items():
+                ops[row, k] = code[p[n][0]] if n in p else (0 if n == "x" else 2)
+                for src in p[n][1] if n in p else ():
+                    adj[row, at[src], k] = 1
+            out = len(names)
+            ops[row, out] = 1
+            for n in names:
+                if n.startswith("h_new_"):
+                    adj[row, at[n], out] = 1
+        return ops, adj
 
     # names -----------------------------------------------------------------------------
     def arch_id(self, index: int) -> str:

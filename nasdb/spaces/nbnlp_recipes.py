@@ -94,11 +94,11 @@ def parse(recipe) -> Parsed:
                 raise RecipeError(f"node {name!r} reads {i!r}, which the recipe does not define")
     if "h_new_0" not in out:
         raise RecipeError("recipe has no output node 'h_new_0'")
-    _depths(out)  # raises on a cycle
+    depths(out)  # raises on a cycle
     return out
 
 
-def _depths(parsed: Parsed) -> dict[str, int]:
+def depths(parsed: Parsed) -> dict[str, int]:
     """Longest path from the cell's inputs to each node; a cycle is an error."""
     depth: dict[str, int] = {}
     for root in parsed:
@@ -127,7 +127,7 @@ class _Graph:
     """A parsed recipe as integer nodes, with what refinement needs."""
 
     def __init__(self, parsed: Parsed):
-        depth = _depths(parsed)
+        depth = depths(parsed)
         terminals = sorted(
             {i for _, ins in parsed.values() for i in ins if i not in parsed}, key=_terminal_key
         )

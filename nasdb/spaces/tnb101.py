@@ -27,6 +27,7 @@ import numpy as np
 
 from nasdb.errors import UnknownName
 from nasdb.spaces import to_indices
+from nasdb.spaces.graphs import Graphs, edge_cell_graphs
 
 OPS = ("none", "skip_connect", "conv_1x1", "conv_3x3")
 EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -157,3 +158,9 @@ class TNB101MicroSpace:
             "edges": [f"{s}->{d}: {OPS[op]}" for (s, d), op in zip(EDGES, row, strict=True)],
             "iso_id": str(self._ids[self.iso_ids[index]]),
         }
+
+    graph_ops = ("input", "output", *OPS)
+
+    def graphs(self, indices) -> Graphs:
+        """Each edge as an op node between input and output (see :mod:`nasdb.spaces.graphs`)."""
+        return edge_cell_graphs(digits(indices), EDGES, 3)

@@ -1,0 +1,49 @@
+"""LightGBM regression trees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from nasdb.surrogates.base import Ensemble
+
+
+class LGB(Ensemble):
+    kind = "lgb"
+    suffix = ".txt"
+    defaults = {
+        "n_estimators": 600,
+        "num_leaves": 31,
+        "learning_rate": 0.05,
+        "min_data_in_leaf": 5,
+        "bagging_fraction": 0.8,
+        "feature_fraction": 0.8,
+    }
+
+    def _fit_one(self, X, y, seed):
+        import lightgbm as lgb
+
+        params = {k: v for k, v in self.params.items() if k != "n_estimators"}
+        params.update(
+            objective="regression",
+            bagging_freq=1,
+            seed=seed,
+            deterministic=True,
+            force_row_wise=True,
+            verbosity=-1,
+        )
+        if self.threads:
+            params["num_threads"] = self.threads
+        data = lgb.Dataset(np.asarray(X, dtype=np.float32), label=y, params={"verbosity": -1})
+        return lgb.train(params, data, num_boost_round=self.params["n_estimators"])
+
+    def _predict_one(self, member, X):
+        return member.predict(np.asarray(X, dtype=np.float32))
+
+    def _save_one(self, member, path: Path):
+        member.save_model(str(path))
+
+    def _load_one(self, path: Path):
+        import lightgbm as lgb
+
+        return lgb.Booster(model_file=str(path))
