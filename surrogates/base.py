@@ -23,14 +23,18 @@ class Ensemble:
     inputs: ClassVar[str] = "vector"  # "vector" (a 2-D array) or "graph" (GraphInputs)
     suffix: ClassVar[str]  # member file extension
     defaults: ClassVar[dict[str, Any]] = {}  # hyperparameters
+    default_members: ClassVar[int] = 5
 
-    def __init__(self, members: int = 5, seed: int = 0, threads: int | None = None, **params):
+    def __init__(
+        self, members: int | None = None, seed: int = 0, threads: int | None = None, **params
+    ):
         unknown = set(params) - set(self.defaults)
         if unknown:
             raise SurrogateError(
                 f"{self.kind}: unknown hyperparameter(s) {', '.join(sorted(unknown))}; "
                 f"expected some of {', '.join(sorted(self.defaults))}"
             )
+        members = self.default_members if members is None else members
         if members < 1:
             raise SurrogateError(f"{self.kind}: members must be at least 1, got {members}")
         self.members = members
