@@ -92,9 +92,18 @@ class Benchmark:
         self._columns = {f: np.atleast_2d(c) for f, c in columns.items()}
         self._primary = {f: c[0] for f, c in self._columns.items()}
         self._costs = costs
-        ok = np.ones(self._columns[fidelity].shape[1], dtype=bool)
-        for col in self._columns.values():
-            ok &= ~np.isnan(col).any(axis=0)
+        size = self._columns[fidelity].shape[1]
+        # A surrogate miss policy answers the first objective at its fidelity for the
+        # architectures it covers; those are valid even where the table has no value.
+        covers = getattr(miss, "covers", None)
+        self._measured = ~np.isnan(self._primary[fidelity])
+        self.predicted_std = np.full(size, np.nan)  # ensemble spread where a surrogate answered
+        ok = np.ones(size, dtype=bool)
+        for f, col in self._columns.items():
+            nan = np.isnan(col)
+            if covers is not None and f == miss.fidelity:
+                nan[0] &= ~covers
+            ok &= ~nan.any(axis=0)
         self.valid = np.flatnonzero(ok)
         if not len(self.valid):
             raise UnknownName(f"{self.describe()}: no architecture has every value")
@@ -161,9 +170,15 @@ class Benchmark:
         return float(c[index]) if isinstance(c, np.ndarray) else c
 
     def optimum(self, fidelity: int | None = None) -> float:
-        """Best first-objective value over the valid architectures."""
+        """Best measured first-objective value over the valid architectures."""
         col = self._primary[self._fidelity(fidelity)][self.valid]
-        return float(col.max() if self.directions[0] == "max" else col.min())
+        if fidelity in (None, self.fidelity):
+            col = col[self._measured[self.valid]]
+        return float(np.nanmax(col) if self.directions[0] == "max" else np.nanmin(col))
+
+    def is_predicted(self, archs) -> np.ndarray:
+        """Which of ``archs`` a surrogate answered (rather than the table)."""
+        return ~np.isnan(self.predicted_std[np.asarray(archs, dtype=np.int64)])
 
     def primary_column(self, fidelity: int | None = None) -> np.ndarray:
         """First-objective values of the valid architectures, in ``valid`` order."""
@@ -304,6 +319,7 @@ def build(
     seconds_per_epoch: float | None = None,
     miss: MissPolicy = table_only,
     proxy: str | None = None,
+    surrogate: str | None = None,
 ) -> Benchmark:
     """Resolve each objective's key at every fidelity the first one has, and load columns.
 
@@ -311,7 +327,9 @@ def build(
     the metrics measured on devices (latency, energy). Fidelities are those the catalog
     holds for the first metric; ``fidelity`` picks the target (default: the highest).
     ``proxy`` names a zero-cost proxy of the same task (e.g. ``synflow``, ``naswot``) that
-    optimizers may use as a free fitness estimate.
+    optimizers may use as a free fitness estimate. ``surrogate`` names a fitted surrogate
+    of the first objective at the target fidelity (``"auto"``: the best fitted one) that
+    answers where the table has no value, for every architecture the catalog knows.
     """
     metrics = [metric] if isinstance(metric, str) else list(metric)
     if not metrics:
@@ -383,6 +401,8 @@ def build(
                 source=source if i == 0 else None,  # ``source`` names the first objective's
             )
             cols.append(db.column(key))
+            if f == target and i == 0:
+                first_key = key
             if f == target:
                 objectives.append(Objective(m, directions[i], key.device, key.unit))
         columns[f] = np.vstack(cols)
@@ -394,6 +414,8 @@ def build(
                 f"{space}/{task}: no proxy {proxy!r}; available: {', '.join(available)}"
             )
         proxy_col = db.column(db.resolve(space, task=task, metric=proxy))
+    if surrogate is not None:
+        miss = db.surrogate_miss(first_key, surrogate)
     return Benchmark(space, task, objectives, columns, target, costs, miss, proxy_col)
 
 

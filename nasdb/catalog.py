@@ -7,6 +7,9 @@ Layout under ``home``::
     architectures/<space>.parquet  one row per architecture of the space seen in any source
     wide/<space>.parquet           the space's wide table, derived from the evaluations
     runs/<run_id>.parquet          trajectories of one search or comparison run
+    surrogates/<name>.parquet      one fitted surrogate (see nasdb.surrogates.store)
+    predictions/<name>.parquet     its predictions, apart from the measured evaluations
+    models/<name>/                 its model files and card
     views.sql                      the view definitions, derived from the tables
     nasdb.duckdb                   the same views in a DuckDB file, for the duckdb CLI
 
@@ -30,8 +33,9 @@ from nasdb.errors import IngestError, NasdbError
 VIEWS_FILE = "views.sql"
 HOME_TOKEN = "@NASDB_HOME@"  # views.sql names files relative to the home, so a catalog can move
 TABLES = ("evaluations", "sources", "architectures", "wide")
-# Search runs are read through a glob, so a new run needs no view rebuild (and does not
-# make the saved views stale); only the first run of a catalog switches the view on.
+# Search runs, surrogates and predictions are read through a glob, so a new file needs no
+# view rebuild (and does not make the saved views stale); only a table's first file
+# switches its view on.
 RUNS_TABLE = "runs"
 DUCKDB_FILE = "nasdb.duckdb"
 
@@ -227,10 +231,14 @@ class Catalog:
         return body.replace(HOME_TOKEN, str(self.home).replace("'", "''"))
 
     def write_run(self, table, run_id: str) -> Path:
-        """Store a run's trajectories; the ``runs`` view globs the folder, so only the
-        catalog's first run rewrites the views (wide tables untouched)."""
-        first = not self.files(RUNS_TABLE)
-        path = self.table_dir(RUNS_TABLE) / f"{run_id}.parquet"
+        """Store a run's trajectories."""
+        return self.write_globbed(RUNS_TABLE, table, run_id)
+
+    def write_globbed(self, table_name: str, table, stem: str) -> Path:
+        """Write one file of a table whose view globs its folder (runs, surrogates,
+        predictions), so only its first file rewrites the views (wide tables untouched)."""
+        first = not self.files(table_name)
+        path = self.table_dir(table_name) / f"{stem}.parquet"
         self._write_parquet(table, path)
         if first:
             self.rebuild_views(materialise=False)

@@ -334,3 +334,8 @@ def report_(run_id: str, output: Path | None, x: str, home: Path | None) -> None
         for p in report.write(table, output, x):
             click.echo(f"wrote {p}")
     click.echo(report.text(report.summary(table.to_pandas())), nl=False)
+
+
+from nasdb.surrogate_cli import surrogate  # noqa: E402
+
+main.add_command(surrogate)

@@ -94,6 +94,8 @@ class Database:
         self._resolved: dict[tuple, Key] = {}
         self._columns: dict[Key, np.ndarray | SparseColumn] = {}
         self._taught: set[str] = set()
+        self._served: dict = {}
+        self._known: dict[str, np.ndarray] = {}
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -277,8 +279,15 @@ class Database:
         device=_UNSET,
         seed=_UNSET,
         source: str | None = None,
-    ) -> np.ndarray:
-        """Values for a batch of architectures (indices, ids, strings or op tuples)."""
+        surrogate: str | None = None,
+    ):
+        """Values for a batch of architectures (indices, ids, strings or op tuples).
+
+        With ``surrogate`` (a fitted surrogate's name, or ``"auto"`` for the best one of
+        this key), architectures the table lacks are predicted instead of raising
+        ``LookupMiss``, and the result is an :class:`~nasdb.surrogates.serving.Answer`
+        that marks them (``predicted``, ``std``).
+        """
         key = self.resolve(
             space,
             task=task,
@@ -292,6 +301,10 @@ class Database:
         if col is None:
             col = self.column(key)
         sp = self.space(space)
+        if surrogate is not None:
+            from nasdb.surrogates import serving
+
+            return serving.answer(self, key, col, sp.indices(archs), surrogate)
         if type(archs) is int and 0 <= archs < sp.size:
             out = col[archs : archs + 1]
         else:
@@ -303,6 +316,45 @@ class Database:
                 f"({key.describe()}); the table does not hold it"
             )
         return out
+
+    # surrogates ----------------------------------------------------------------------
+    def surrogate(self, name: str, space: str | None = None):
+        """A fitted surrogate, loaded once and checked (see :mod:`nasdb.surrogates.store`)."""
+        from nasdb.surrogates.serving import Served
+
+        hit = self._served.get(name)
+        if hit is None:
+            hit = self._served[name] = Served(self, name)
+        if space is not None and hit.target["space"] != space:
+            from nasdb.errors import SurrogateError
+
+            raise SurrogateError(
+                f"surrogate {name!r} was fitted for space {hit.target['space']}, not {space}"
+            )
+        return hit
+
+    def surrogate_miss(self, key: Key, surrogate: str):
+        """A Benchmark miss policy answering ``key`` from a fitted surrogate."""
+        from nasdb.surrogates import serving
+
+        name = serving.best_for(self, key) if surrogate == "auto" else surrogate
+        served = self.surrogate(name, key.space)
+        served.check(key)
+        return serving.SurrogateMiss(served, self.known(key.space), key.fidelity)
+
+    def known(self, space: str) -> np.ndarray:
+        """Mask over the space's indices: the architectures whose encoding the catalog holds
+        (and so the ones a surrogate can describe)."""
+        hit = self._known.get(space)
+        if hit is None:
+            path = self.catalog.table_dir("architectures") / f"{space}.parquet"
+            idx = self._con.execute(
+                "SELECT arch_index FROM read_parquet(?) WHERE encoding IS NOT NULL", [str(path)]
+            ).fetchnumpy()["arch_index"]
+            hit = np.zeros(spaces.get(space).size, dtype=bool)
+            hit[idx] = True
+            self._known[space] = hit
+        return hit
 
     def benchmark(
         self,
@@ -317,6 +369,7 @@ class Database:
         seconds_per_epoch: float | None = None,
         miss=None,
         proxy: str | None = None,
+        surrogate: str | None = None,
     ):
         """An objective for search algorithms; see :func:`nasdb.benchmark.build`."""
         from nasdb import benchmark
@@ -333,6 +386,7 @@ class Database:
             seconds_per_epoch=seconds_per_epoch,
             miss=miss or benchmark.table_only,
             proxy=proxy,
+            surrogate=surrogate,
         )
 
     def info(self, space: str, arch) -> tuple[dict, duckdb.DuckDBPyRelation]:

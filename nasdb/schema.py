@@ -74,5 +74,53 @@ RUNS = pa.schema(
         ("cost", pa.float64()),  # simulated seconds of this trial
         ("time", pa.float64()),  # simulated seconds so far
         ("best", pa.float64()),  # best first objective so far at the target fidelity
+        ("predicted", pa.bool_()),  # the first objective came from a surrogate, not a table
+    ]
+)
+
+# One row per fitted surrogate (see nasdb.surrogates.store).
+SURROGATES = pa.schema(
+    [
+        ("name", pa.string()),
+        ("space", pa.string()),
+        ("task", pa.string()),
+        ("metric", pa.string()),
+        ("device", pa.string()),
+        ("fidelity", pa.int32()),
+        ("seed", pa.int32()),
+        ("unit", pa.string()),
+        ("source", pa.string()),  # of the rows it learned from
+        ("model", pa.string()),
+        ("features", pa.string()),
+        ("proxies", pa.list_(pa.string())),
+        ("split", pa.string()),
+        ("train_rows", pa.int64()),
+        ("held_out_rows", pa.int64()),
+        ("r2", pa.float64()),
+        ("kendall_tau", pa.float64()),
+        ("spearman", pa.float64()),
+        ("sparse_kendall_tau", pa.float64()),
+        ("fit_seconds", pa.float64()),
+        ("predictions", pa.int64()),
+        ("created_at", pa.timestamp("s", tz="UTC")),
+        ("path", pa.string()),
+    ]
+)
+
+# A surrogate's answer for every architecture its space has in the catalog: predicted,
+# never measured, so it stays out of ``evaluations``.
+PREDICTIONS = pa.schema(
+    [
+        ("space", pa.string()),
+        ("arch_id", pa.string()),
+        ("arch_index", pa.int64()),
+        ("task", pa.string()),
+        ("device", pa.string()),
+        ("metric", pa.string()),
+        ("fidelity", pa.int32()),
+        ("value", pa.float64()),
+        ("std", pa.float64()),  # spread of the ensemble
+        ("unit", pa.string()),
+        ("surrogate", pa.string()),
     ]
 )

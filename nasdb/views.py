@@ -13,9 +13,15 @@ from collections import defaultdict
 from pathlib import Path
 
 from nasdb import loaders
-from nasdb.schema import ARCHITECTURES, EVALUATIONS, RUNS, SOURCES
+from nasdb.schema import ARCHITECTURES, EVALUATIONS, PREDICTIONS, RUNS, SOURCES, SURROGATES
 
-_DUCK_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "double": "DOUBLE"}
+_DUCK_TYPES = {
+    "string": "VARCHAR",
+    "int64": "BIGINT",
+    "int32": "INTEGER",
+    "double": "DOUBLE",
+    "bool": "BOOLEAN",
+}
 
 
 def _duck_type(t) -> str:
@@ -38,11 +44,15 @@ def _files_sql(files: list[Path], schema) -> str:
     return f"SELECT {cols} LIMIT 0"
 
 
-def _runs_sql(catalog) -> str:
-    """Every run file through one glob, so runs written later appear without a rebuild."""
-    if not catalog.files("runs"):
-        return _files_sql([], RUNS)
-    pattern = str(catalog.table_dir("runs") / "*.parquet").replace("'", "''")
+# Tables written one file at a time after ingest, read through a glob so that a new file
+# appears without a view rebuild.
+GLOBBED = {"runs": RUNS, "surrogates": SURROGATES, "predictions": PREDICTIONS}
+
+
+def _glob_sql(catalog, table: str) -> str:
+    if not catalog.files(table):
+        return _files_sql([], GLOBBED[table])
+    pattern = str(catalog.table_dir(table) / "*.parquet").replace("'", "''")
     return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
 
 
@@ -63,7 +73,8 @@ def _ident(name: str) -> str:
 
 
 def base_statements(catalog) -> list[str]:
-    """The long views: evaluations, sources, architectures, search runs."""
+    """The long views: evaluations, sources, architectures, search runs, surrogates and
+    their predictions."""
     from nasdb import spaces
 
     out = [
@@ -72,7 +83,7 @@ def base_statements(catalog) -> list[str]:
         f"CREATE OR REPLACE VIEW sources AS {_files_sql(catalog.files('sources'), SOURCES)}",
         "CREATE OR REPLACE VIEW architectures_base AS "
         + _files_sql(catalog.files("architectures"), ARCHITECTURES),
-        "CREATE OR REPLACE VIEW runs AS " + _runs_sql(catalog),
+        *(f"CREATE OR REPLACE VIEW {t} AS {_glob_sql(catalog, t)}" for t in GLOBBED),
     ]
     present = [p.stem for p in catalog.files("architectures")]
     refs = ", ".join(f"({_lit(s)}, {_lit(spaces.get(s).reference_task)})" for s in present)

@@ -73,13 +73,26 @@ def names(space, kind: str, proxies: tuple[str, ...] = ()) -> list[str]:
     return cols + [f"proxy:{p}" for p in proxies]
 
 
+def uses_iso(space) -> bool:
+    """Whether the space names each cell's isomorphism class by a representative index."""
+    iso = getattr(space, "iso_ids", None)
+    return isinstance(iso, np.ndarray) and iso.dtype.kind in "iu"
+
+
 def featurize(space, indices, kind: str, extra: np.ndarray | None = None):
-    """Features of ``indices`` (a numpy array) for a model reading ``kind`` inputs."""
+    """Features of ``indices`` (a numpy array) for a model reading ``kind`` inputs.
+
+    Where the space names isomorphism classes by a representative index (NAS-Bench-201),
+    a cell is described by its representative: isomorphic cells compute the same function,
+    and one description lets a model pool what it learns about all of them.
+    """
     if kind not in KINDS:
         raise SurrogateError(f"unknown features {kind!r}; expected one of {', '.join(KINDS)}")
     if not hasattr(space, "graphs"):
         raise SurrogateError(f"space {space.name!r} has no graph form, so no features yet")
     indices = np.asarray(indices, dtype=np.int64)
+    if uses_iso(space):
+        indices = space.iso_ids[indices]
     if kind == "path" and space.name != "nb101":
         raise SurrogateError("path features are defined for nb101 only; use flat or graph")
     ops, adj = space.graphs(indices)

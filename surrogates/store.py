@@ -1,0 +1,263 @@
+"""Fitted surrogates in the catalog: model files, a card, a row in ``surrogates`` and
+their predictions in ``predictions``.
+
+    models/<name>/card.json        what was fitted on which rows, how, and how well
+    models/<name>/card.md          the same for people
+    models/<name>/member-<k>.*     one file per ensemble member (the libraries' formats)
+    surrogates/<name>.parquet      one row: the ``surrogates`` view
+    predictions/<name>.parquet     the model's answer for every architecture the catalog
+                                   knows in its space: the ``predictions`` view
+
+A model directory is built beside its final place and renamed into it, so readers see the
+old surrogate or the whole new one. Loading checks the card's format and space and every
+file's sha256 before any library reads a byte of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from nasdb.surrogates import models
+
+from nasdb.errors import SurrogateError
+
+FORMAT = 1
+MODELS_DIR = "models"
+LIBRARIES = ("nasdb", "numpy", "xgboost", "lightgbm", "torch", "torch-geometric", "scipy")
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for lib in LIBRARIES:
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def model_dir(catalog, name: str) -> Path:
+    return catalog.table_dir(MODELS_DIR) / name
+
+
+def names(catalog) -> list[str]:
+    return [p.stem for p in catalog.files("surrogates")]
+
+
+def save(catalog, name: str, model, card: dict) -> dict:
+    """Write the model files and card atomically; returns the card as stored."""
+    final = model_dir(catalog, name)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=final.parent))
+    try:
+        files = model.save(tmp)
+        card = {
+            "format": FORMAT,
+            "name": name,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **card,
+            "files": {f: sha256(tmp / f) for f in files},
+            "libraries": versions(),
+        }
+        (tmp / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+        (tmp / "card.md").write_text(render(card))
+        old = None
+        if final.exists():
+            old = final.with_name(f".{name}.old-{os.getpid()}")
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return card
+
+
+def read_card(catalog, name: str, space: str | None = None) -> dict:
+    directory = model_dir(catalog, name)
+    path = directory / "card.json"
+    if not directory.is_dir():
+        known = ", ".join(names(catalog)) or "none (fit one with nasdb surrogate fit)"
+        raise SurrogateError(f"surrogate {name!r}: no model directory {directory}; fitted: {known}")
+    try:
+        card = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SurrogateError(f"surrogate {name!r}: {path} is missing") from None
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise SurrogateError(f"surrogate {name!r}: {path} is not a readable JSON card") from None
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        found = card.get("format") if isinstance(card, dict) else None
+        raise SurrogateError(
+            f"surrogate {name!r}: {path} has card format {found!r}, this nasdb reads {FORMAT}; "
+            "fit it again"
+        )
+    try:
+        target = card["target"]["space"]
+        card["model"]["kind"], card["files"], card["features"]["kind"]  # noqa: B018
+    except (KeyError, TypeError):
+        raise SurrogateError(f"surrogate {name!r}: {path} lacks target, model or files") from None
+    if space is not None and target != space:
+        raise SurrogateError(f"surrogate {name!r} was fitted for space {target}, not {space}")
+    return card
+
+
+def load(catalog, name: str, space: str | None = None, threads: int | None = None):
+    """The model and card of a fitted surrogate, after checking every file."""
+    card = read_card(catalog, name, space)
+    directory = model_dir(catalog, name)
+    for file, digest in card["files"].items():
+        path = directory / file
+        if not path.is_file():
+            raise SurrogateError(f"surrogate {name!r}: model file {path} is missing")
+        if sha256(path) != digest:
+            raise SurrogateError(
+                f"surrogate {name!r}: model file {path} is corrupt (its sha256 is not the "
+                "one in card.json); fit it again"
+            )
+    cls = models.get(card["model"]["kind"])
+    try:
+        model = cls.load(directory, list(card["files"]), card["model"]["hyperparameters"])
+    except SurrogateError:
+        raise
+    except Exception as exc:  # the libraries' own errors for a file they cannot read
+        raise SurrogateError(
+            f"surrogate {name!r}: cannot read its model files ({type(exc).__name__})"
+        ) from None
+    if threads:
+        model.threads = threads
+    return model, card
+
+
+def registry_row(card: dict, predictions: int) -> dict:
+    t, sel, held = card["target"], card["selection"], card["held_out"]
+    return {
+        "name": card["name"],
+        **{k: t[k] for k in ("space", "task", "metric", "device", "fidelity", "seed", "unit")},
+        "source": t["source"],
+        "model": card["model"]["kind"],
+        "features": card["features"]["kind"],
+        "proxies": card["features"]["proxies"],
+        "split": sel["split"],
+        "train_rows": sel["train_rows"],
+        "held_out_rows": sel["held_out_rows"],
+        **{k: held[k] for k in ("r2", "kendall_tau", "spearman", "sparse_kendall_tau")},
+        "fit_seconds": card["fit_seconds"],
+        "predictions": predictions,
+        "created_at": datetime.fromisoformat(card["created_at"]),
+        "path": f"{MODELS_DIR}/{card['name']}",
+    }
+
+
+def write_tables(catalog, card: dict, indices: np.ndarray, mean, std, arch_ids) -> None:
+    """The ``surrogates`` row and the ``predictions`` file of a saved surrogate."""
+    import pyarrow as pa
+
+    from nasdb.schema import PREDICTIONS, SURROGATES
+
+    t = card["target"]
+    n = len(indices)
+    preds = pa.table(
+        {
+            "space": pa.array([t["space"]] * n),
+            "arch_id": pa.array(arch_ids, pa.string()),
+            "arch_index": pa.array(indices, pa.int64()),
+            "task": pa.array([t["task"]] * n, pa.string()),
+            "device": pa.array([t["device"]] * n, pa.string()),
+            "metric": pa.array([t["metric"]] * n),
+            "fidelity": pa.array([t["fidelity"]] * n, pa.int32()),
+            "value": pa.array(mean, pa.float64()),
+            "std": pa.array(std, pa.float64()),
+            "unit": pa.array([t["unit"]] * n),
+            "surrogate": pa.array([card["name"]] * n),
+        }
+    ).cast(PREDICTIONS)
+    row = pa.Table.from_pylist([registry_row(card, n)], schema=SURROGATES)
+    catalog.write_globbed("predictions", preds, card["name"])
+    catalog.write_globbed("surrogates", row, card["name"])
+
+
+def save_fitted(db, fitted, name: str, predictions: bool = True) -> dict:
+    """Store a fitted surrogate, its registry row and (unless told not to) its predictions
+    for every architecture the catalog knows in its space."""
+    from nasdb.surrogates import training
+
+    check_name(name)
+    key, plan = fitted.plan.key, fitted.plan
+    card = save(db.catalog, name, fitted.model, fitted.card)
+    idx = np.flatnonzero(db.known(key.space)) if predictions else np.empty(0, dtype=np.int64)
+    mean, std = training.predict_batched(
+        fitted.model, db, key.space, key.task, plan.features, plan.proxies, idx
+    )
+    write_tables(db.catalog, card, idx, mean, std, db.space(key.space).arch_ids(idx))
+    db._served.pop(name, None)
+    return card
+
+
+def check_name(name: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", name):
+        raise SurrogateError(
+            f"surrogate name {name!r}: use letters, digits, '_', '.' and '-' (128 at most)"
+        )
+
+
+def default_name(plan) -> str:
+    k = plan.key
+    parts = [k.space, k.task, k.metric, k.device, plan.model]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(str(p) for p in parts if p is not None))
+
+
+def render(card: dict) -> str:
+    """A model card people read: what, from which rows, how, how well."""
+    t, sel, held = card["target"], card["selection"], card["held_out"]
+    target = ", ".join(f"{k}={v}" for k, v in t.items() if v is not None)
+    hp = ", ".join(f"{k}={v}" for k, v in card["model"]["hyperparameters"].items())
+    lines = [
+        f"# Surrogate `{card['name']}`",
+        "",
+        f"Predicts {t['metric']} ({target}) with a {card['model']['kind']} ensemble.",
+        "",
+        "## Data",
+        f"- Selected with: `{sel['sql']}` and parameters {json.dumps(sel['params'])}",
+        f"- {sel['measured_rows']:,} measured rows; {sel['train_rows']:,} trained on "
+        f"({sel['split']} split, seed {sel['split_seed']}), sha256 {sel['train_sha256']}",
+        f"- Held out: {sel['held_out_rows']:,} rows, {sel['scored_rows']:,} scored",
+        "",
+        "## Model",
+        f"- Features: {card['features']['kind']}"
+        + (
+            f" + proxies {', '.join(card['features']['proxies'])}"
+            if card["features"]["proxies"]
+            else ""
+        )
+        + (
+            " (cells described by their isomorphism class)"
+            if card["features"]["iso_canonical"]
+            else ""
+        ),
+        f"- Hyperparameters: {hp}",
+        f"- Fit in {card['fit_seconds']} s; files: {', '.join(card['files'])}",
+        f"- Libraries: {', '.join(f'{k} {v}' for k, v in card['libraries'].items())}",
+        "",
+        "## Held-out scores",
+        *(f"- {k}: {v:.4f}" for k, v in held.items()),
+        "",
+    ]
+    return "\n".join(lines)
