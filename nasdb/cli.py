@@ -170,7 +170,7 @@ def _fidelity(value: str | None):
     return int(value)
 
 
-def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None):
+def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None):
     from nasdb.db import _UNSET
 
     return db.benchmark(
@@ -181,6 +181,7 @@ def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None):
         device=device if device is not None else _UNSET,
         source=source,
         proxy=proxy,
+        surrogate=surrogate,
     )
 
 
@@ -196,6 +197,11 @@ def _search_options(fn):
                 "--source", default=None, help="Source of the values (default: preferred)."
             ),
             click.option("--proxy", default=None, help="Zero-cost proxy optimizers may use."),
+            click.option(
+                "--surrogate",
+                default=None,
+                help="Fitted surrogate answering where the table has no value ('auto': best).",
+            ),
             click.option("--budget", type=int, default=None, help="Evaluations (default 100)."),
             click.option("--seconds", type=float, default=None, help="Simulated training seconds."),
             home_option,
@@ -214,7 +220,7 @@ def _search_options(fn):
 @click.option("--save/--no-save", default=True, show_default=True, help="Store in the catalog.")
 @_search_options
 def search(space, task, algorithm, seed, params, save, metrics, device, fidelity, source, proxy,
-           budget, seconds, home) -> None:  # fmt: skip
+           surrogate, budget, seconds, home) -> None:  # fmt: skip
     """One search run on a benchmark; the trajectory goes to the catalog's runs view."""
     import numpy as np
 
@@ -222,7 +228,7 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     from nasdb.db import connect
 
     db = connect(home)
-    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy)
+    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate)
     traj = runner.run(
         algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
     )
@@ -265,7 +271,7 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
 )
 @_search_options
 def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, device, fidelity,
-            source, proxy, budget, seconds, home) -> None:  # fmt: skip
+            source, proxy, surrogate, budget, seconds, home) -> None:  # fmt: skip
     """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
     from nasdb import optimizers, runner
     from nasdb.db import connect
@@ -280,7 +286,7 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, de
     for text in benches:
         space, _, task = text.partition("/")
         benchmarks.append(
-            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy)
+            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy, surrogate)
         )
     table = runner.compare(
         algorithms,

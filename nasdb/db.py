@@ -333,6 +333,60 @@ class Database:
             )
         return hit
 
+    def fit_surrogate(
+        self,
+        space: str,
+        *,
+        task: str | None = None,
+        metric: str = "test_accuracy",
+        device=_UNSET,
+        fidelity=_UNSET,
+        source: str | None = None,
+        model: str = "xgb",
+        features: str | None = None,
+        proxies=(),
+        train_size: int | None = None,
+        split: str = "random",
+        seed: int = 0,
+        members: int | None = None,
+        params: dict | None = None,
+        threads: int | None = None,
+        max_test: int | None = None,
+        name: str | None = None,
+        predictions: bool = True,
+    ) -> dict:
+        """Fit a surrogate on this catalog's rows of one key, store it, return its card.
+
+        ``features``: flat, path (NB101), flat+path or graph (the GIN's; the default for
+        it), else path for NB101 and flat elsewhere. ``proxies``: zero-cost proxy names as
+        extra features, or ``("auto",)`` for all the task has. ``train_size`` rows train
+        (default 80 %), the rest are held out for the card's scores; ``split="iso"`` keeps
+        isomorphism classes on one side. See :mod:`nasdb.surrogates`.
+        """
+        from nasdb.surrogates import evaluation, store, training
+
+        if task is None and len(self.tasks(space)) == 1:
+            task = self.tasks(space)[0]
+        key = self.resolve(
+            space, task=task, metric=metric, device=device, fidelity=fidelity, source=source
+        )
+        plan = training.Plan(
+            key,
+            model=model,
+            features=evaluation.default_features(space, model, features),
+            proxies=tuple(proxies),
+            train_size=train_size,
+            split=split,
+            seed=seed,
+            members=members,
+            params=dict(params or {}),
+            threads=threads,
+            max_test=max_test,
+        )
+        name = name or store.default_name(plan)
+        store.check_name(name)
+        return store.save_fitted(self, training.fit(self, plan), name, predictions)
+
     def surrogate_miss(self, key: Key, surrogate: str):
         """A Benchmark miss policy answering ``key`` from a fitted surrogate."""
         from nasdb.surrogates import serving

@@ -26,7 +26,7 @@ def _target(fn):
             click.option("--source", default=None, help="Source of the rows (default: preferred)."),
             click.option(
                 "--features",
-                type=click.Choice(["flat", "path", "graph"]),
+                type=click.Choice(["flat", "path", "flat+path", "graph"]),
                 default=None,
                 help="Tree-model features (default: path for nb101, else flat; gin: graph).",
             ),
@@ -99,16 +99,20 @@ def surrogate() -> None:
 def fit(space, model, train_size, split, seed, params, name, max_test, predictions, task, metric,
         device, fidelity, source, features, proxies, members, threads, home) -> None:  # fmt: skip
     """Fit a surrogate on the catalog's rows of one key and store it with its card."""
-    from nasdb.cli import _parse_params
-    from nasdb.db import connect
-    from nasdb.surrogates import evaluation, store, training
+    from nasdb.cli import _fidelity, _parse_params
+    from nasdb.db import _UNSET, connect
+    from nasdb.surrogates import store
 
     db = connect(home)
-    key = _key(db, space, task, metric, device, fidelity, source)
-    plan = training.Plan(
-        key,
+    card = db.fit_surrogate(
+        space,
+        task=task,
+        metric=metric,
+        device=device if device is not None else _UNSET,
+        fidelity=_fidelity(fidelity),
+        source=source,
         model=model,
-        features=evaluation.default_features(space, model, features),
+        features=features,
         proxies=_proxies(proxies),
         train_size=train_size,
         split=split,
@@ -117,15 +121,15 @@ def fit(space, model, train_size, split, seed, params, name, max_test, predictio
         params=_parse_params(params, False),
         threads=threads,
         max_test=max_test,
+        name=name,
+        predictions=predictions,
     )
-    name = name or store.default_name(plan)
-    store.check_name(name)
-    fitted = training.fit(db, plan)
-    card = store.save_fitted(db, fitted, name, predictions)
+    name = card["name"]
     sel, held = card["selection"], card["held_out"]
     click.echo(
         f"surrogate {name}: {model} on {sel['train_rows']:,} of {sel['measured_rows']:,} rows "
-        f"({key.describe()}) in {card['fit_seconds']} s"
+        f"({', '.join(f'{k}={v}' for k, v in card['target'].items() if v is not None)}) "
+        f"in {card['fit_seconds']} s"
     )
     click.echo(
         f"held out ({sel['scored_rows']:,}, {split} split): "
@@ -149,6 +153,7 @@ def eval_(space, models, train_sizes, splits, seeds, max_test, plot, fmt, output
           device, fidelity, source, features, proxies, members, threads, home) -> None:  # fmt: skip
     """Held-out R², Kendall tau, Spearman and sparse tau of models over training sizes."""
     import duckdb
+    import pyarrow as pa
     from tqdm import tqdm
 
     from nasdb.db import connect
@@ -174,9 +179,7 @@ def eval_(space, models, train_sizes, splits, seeds, max_test, plot, fmt, output
     if plot is not None:
         title = f"{space} {key.describe()}"
         click.echo(f"wrote {evaluation.plot(rows, plot, title)}", err=output is None)
-    frame = {k: [r[k] for r in rows] for k in rows[0]}  # noqa: F841  (read by DuckDB)
-    con = duckdb.connect()
-    write(con.sql("SELECT * FROM frame"), fmt, output)
+    write(duckdb.connect().from_arrow(pa.Table.from_pylist(rows)), fmt, output)
 
 
 @surrogate.command(name="list")

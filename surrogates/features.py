@@ -5,6 +5,7 @@
 - ``path``: NAS-Bench-101's path encoding (BANANAS): which op sequences lead from input
   to output, one indicator per sequence of up to 5 ops (364 features).
 - ``graph``: the graphs themselves, for the GIN; ``to_data`` gives torch-geometric ``Data``.
+- ``flat+path``: both side by side.
 
 Zero-cost proxies from the catalog can be added to any of them (``extra``); NaN where the
 catalog has no score, which tree models handle natively.
@@ -61,15 +62,28 @@ class GraphInputs:
         return out
 
 
+def check(space, kind: str) -> None:
+    """Fail with one line unless ``space`` can be featurized as ``kind``."""
+    parts = kind.split("+")
+    if any(p not in KINDS for p in parts) or ("graph" in parts and len(parts) > 1):
+        raise SurrogateError(f"unknown features {kind!r}; expected {', '.join(KINDS)} or flat+path")
+    if not hasattr(space, "graphs"):
+        raise SurrogateError(f"space {space.name!r} has no graph form, so no features yet")
+    if "path" in parts and space.name != "nb101":
+        raise SurrogateError("path features are defined for nb101 only; use flat or graph")
+
+
 def names(space, kind: str, proxies: tuple[str, ...] = ()) -> list[str]:
-    """Column names of a flat or path featurization, for model cards and importances."""
-    if kind == "path":
-        cols = [f"path:{_path_name(c)}" for c in range(int(_OFFSET[-1]))]
-    else:
-        ops, _ = space.graphs(np.array([0]))
-        n = ops.shape[1]
-        cols = [f"node{i}:{op}" for i in range(n) for op in space.graph_ops]
-        cols += [f"edge{i}->{j}" for i in range(n) for j in range(i + 1, n)]
+    """Column names of a flat/path featurization, for model cards and importances."""
+    cols = []
+    for part in kind.split("+"):
+        if part == "path":
+            cols += [f"path:{_path_name(c)}" for c in range(int(_OFFSET[-1]))]
+        else:
+            ops, _ = space.graphs(np.array([0]))
+            n = ops.shape[1]
+            cols += [f"node{i}:{op}" for i in range(n) for op in space.graph_ops]
+            cols += [f"edge{i}->{j}" for i in range(n) for j in range(i + 1, n)]
     return cols + [f"proxy:{p}" for p in proxies]
 
 
@@ -79,26 +93,26 @@ def uses_iso(space) -> bool:
     return isinstance(iso, np.ndarray) and iso.dtype.kind in "iu"
 
 
-def featurize(space, indices, kind: str, extra: np.ndarray | None = None):
+def featurize(space, indices, kind: str, extra: np.ndarray | None = None, canonical: bool = False):
     """Features of ``indices`` (a numpy array) for a model reading ``kind`` inputs.
 
-    Where the space names isomorphism classes by a representative index (NAS-Bench-201),
-    a cell is described by its representative: isomorphic cells compute the same function,
-    and one description lets a model pool what it learns about all of them.
+    ``kind`` is one of KINDS or several joined by ``+`` (``flat+path``). With
+    ``canonical``, where the space names isomorphism classes by a representative index
+    (NAS-Bench-201), a cell is described by its representative: isomorphic cells compute
+    the same function, so one description lets a model pool what it learns about all of
+    them. Not for costs such as latency: a cell's dead edges still run on the device.
     """
-    if kind not in KINDS:
-        raise SurrogateError(f"unknown features {kind!r}; expected one of {', '.join(KINDS)}")
-    if not hasattr(space, "graphs"):
-        raise SurrogateError(f"space {space.name!r} has no graph form, so no features yet")
+    check(space, kind)
     indices = np.asarray(indices, dtype=np.int64)
-    if uses_iso(space):
+    if canonical and uses_iso(space):
         indices = space.iso_ids[indices]
-    if kind == "path" and space.name != "nb101":
-        raise SurrogateError("path features are defined for nb101 only; use flat or graph")
     ops, adj = space.graphs(indices)
     if kind == "graph":
         return GraphInputs(ops, adj, len(space.graph_ops), extra)
-    parts = [path_encoding(ops, adj) if kind == "path" else flat(ops, adj, len(space.graph_ops))]
+    parts = [
+        path_encoding(ops, adj) if part == "path" else flat(ops, adj, len(space.graph_ops))
+        for part in kind.split("+")
+    ]
     if extra is not None:
         parts.append(np.asarray(extra, dtype=np.float32))
     return np.hstack(parts)

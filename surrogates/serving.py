@@ -37,6 +37,7 @@ class Served:
         self.target = self.card["target"]
         self.features = self.card["features"]["kind"]
         self.proxies = tuple(self.card["features"]["proxies"])
+        self.canonical = bool(self.card["features"]["iso_canonical"])
 
     def check(self, key) -> None:
         """Refuse to answer for a key other than the one the surrogate learned."""
@@ -51,18 +52,25 @@ class Served:
         idx = np.asarray(indices, dtype=np.int64)
         return training.predict_batched(
             self.model, self.db, self.target["space"], self.target["task"], self.features,
-            self.proxies, idx,
+            self.proxies, idx, self.canonical,
         )  # fmt: skip
 
 
 def best_for(db, key) -> str:
-    """The fitted surrogate of ``key`` with the highest held-out Kendall tau."""
-    rows = db.sql(
-        "SELECT name FROM surrogates WHERE space = $space AND metric = $metric "
-        "AND task IS NOT DISTINCT FROM $task AND device IS NOT DISTINCT FROM $device "
-        "AND fidelity IS NOT DISTINCT FROM $fidelity ORDER BY kendall_tau DESC, name LIMIT 1",
-        params={f: getattr(key, f) for f in _MATCH},
-    ).fetchall()
+    """The fitted surrogate of ``key`` with the highest held-out Kendall tau.
+
+    Reads the registry files rather than the view, so that a surrogate fitted after this
+    Database bound its views is found too.
+    """
+    files = [str(p) for p in db.catalog.files("surrogates")]
+    rows = []
+    if files:
+        rows = db._con.execute(
+            "SELECT name FROM read_parquet($files) WHERE space = $space AND metric = $metric "
+            "AND task IS NOT DISTINCT FROM $task AND device IS NOT DISTINCT FROM $device "
+            "AND fidelity IS NOT DISTINCT FROM $fidelity ORDER BY kendall_tau DESC, name LIMIT 1",
+            {"files": files, **{f: getattr(key, f) for f in _MATCH}},
+        ).fetchall()
     if not rows:
         raise SurrogateError(
             f"no surrogate is fitted for {key.space} {key.describe()}; "
@@ -117,3 +125,10 @@ class SurrogateMiss:
         bench.predicted_std[todo] = std
         values[:, 0] = cols[0, missing]
         return values
+
+    def fill_all(self, bench) -> None:
+        """Predict every valid architecture the table lacks, e.g. before the benchmark is
+        sent to worker processes (a loaded model does not travel)."""
+        todo = bench.valid[np.isnan(bench._columns[self.fidelity][0, bench.valid])]
+        if len(todo):
+            self(bench, todo, self.fidelity)

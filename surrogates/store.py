@@ -204,7 +204,7 @@ def save_fitted(db, fitted, name: str, predictions: bool = True) -> dict:
     card = save(db.catalog, name, fitted.model, fitted.card)
     idx = np.flatnonzero(db.known(key.space)) if predictions else np.empty(0, dtype=np.int64)
     mean, std = training.predict_batched(
-        fitted.model, db, key.space, key.task, plan.features, plan.proxies, idx
+        fitted.model, db, key.space, key.task, plan.features, plan.proxies, idx, plan.canonical
     )
     write_tables(db.catalog, card, idx, mean, std, db.space(key.space).arch_ids(idx))
     db._served.pop(name, None)
@@ -232,7 +232,8 @@ def render(card: dict) -> str:
     lines = [
         f"# Surrogate `{card['name']}`",
         "",
-        f"Predicts {t['metric']} ({target}) with a {card['model']['kind']} ensemble.",
+        f"Predicts {t['metric']} ({target}) with an ensemble of "
+        f"{card['model']['hyperparameters']['members']} {card['model']['kind']} models.",
         "",
         "## Data",
         f"- Selected with: `{sel['sql']}` and parameters {json.dumps(sel['params'])}",

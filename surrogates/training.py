@@ -36,6 +36,9 @@ PROXIES = (
     "zen",
 )
 SPLITS = ("random", "iso")
+# Metrics that are costs of running a cell: isomorphic cells differ in them (a dead edge
+# still runs), so their features describe the cell as it is, not its isomorphism class.
+COSTS = ("latency", "energy", "params", "flops", "time", "memory", "power")
 SELECT = (
     "SELECT arch_index, value FROM evaluations WHERE space = $space AND metric = $metric "
     "AND task IS NOT DISTINCT FROM $task AND device IS NOT DISTINCT FROM $device "
@@ -59,6 +62,11 @@ class Plan:
     params: dict = field(default_factory=dict)
     threads: int | None = None
     max_test: int | None = None  # score on a random sample of the held-out rows
+
+    @property
+    def canonical(self) -> bool:
+        """Describe cells by their isomorphism class: for what they compute, not cost."""
+        return not any(word in self.key.metric for word in COSTS)
 
 
 @dataclass
@@ -129,10 +137,10 @@ def proxy_matrix(db, space: str, task, names, indices: np.ndarray) -> np.ndarray
     return np.stack(cols, axis=1).astype(np.float32)
 
 
-def inputs(db, space: str, task, kind: str, proxies, indices: np.ndarray):
+def inputs(db, space: str, task, kind: str, proxies, indices: np.ndarray, canonical: bool):
     """Model inputs for ``indices``: what both fitting and serving feed a model."""
-    sp = db.space(space)
-    return features.featurize(sp, indices, kind, proxy_matrix(db, space, task, proxies, indices))
+    extra = proxy_matrix(db, space, task, proxies, indices)
+    return features.featurize(db.space(space), indices, kind, extra, canonical)
 
 
 def split(db, key, indices: np.ndarray, train_size: int | None, how: str, seed: int):
@@ -172,6 +180,7 @@ def fit(db, plan: Plan, *, progress: bool = False) -> Fitted:
         raise SurrogateError(f"{key.describe()}: only {len(indices)} measured rows")
     proxies = check_proxies(db, key, plan.proxies)
     plan.proxies = proxies
+    features.check(db.space(key.space), plan.features)
     model = models.create(plan.model, plan.members, plan.seed, plan.threads, plan.params)
     if model.inputs == "graph" and plan.features != "graph":
         plan.features = "graph"
@@ -181,12 +190,16 @@ def fit(db, plan: Plan, *, progress: bool = False) -> Fitted:
     by_index = dict(zip(indices.tolist(), values.tolist(), strict=True))
     y_train = np.array([by_index[i] for i in train.tolist()])
     started = time.perf_counter()
-    model.fit(inputs(db, key.space, key.task, plan.features, proxies, train), y_train)
+    model.fit(
+        inputs(db, key.space, key.task, plan.features, proxies, train, plan.canonical), y_train
+    )
     fit_seconds = time.perf_counter() - started
     scored = test
     if plan.max_test is not None and len(test) > plan.max_test:
         scored = np.sort(np.random.default_rng(plan.seed).choice(test, plan.max_test, False))
-    mean, _ = predict_batched(model, db, key.space, key.task, plan.features, proxies, scored)
+    mean, _ = predict_batched(
+        model, db, key.space, key.task, plan.features, proxies, scored, plan.canonical
+    )
     scores = metrics.scores(np.array([by_index[i] for i in scored.tolist()]), mean)
     card = {
         "target": {**key_params(key), "unit": key.unit},
@@ -204,7 +217,7 @@ def fit(db, plan: Plan, *, progress: bool = False) -> Fitted:
         "features": {
             "kind": plan.features,
             "proxies": list(proxies),
-            "iso_canonical": features.uses_iso(db.space(key.space)),
+            "iso_canonical": plan.canonical and features.uses_iso(db.space(key.space)),
         },
         "model": {"kind": plan.model, "hyperparameters": model.hyperparameters()},
         "held_out": scores,
@@ -213,12 +226,14 @@ def fit(db, plan: Plan, *, progress: bool = False) -> Fitted:
     return Fitted(plan, model, card, train, test, scores)
 
 
-def predict_batched(model, db, space, task, kind, proxies, indices, batch: int = 65_536):
+def predict_batched(
+    model, db, space, task, kind, proxies, indices, canonical: bool, batch: int = 65_536
+):
     """Mean and std in batches, so featurizing 400k cells never holds them all at once."""
     means, stds = [], []
     for start in range(0, len(indices), batch):
         part = indices[start : start + batch]
-        m, s = model.predict(inputs(db, space, task, kind, proxies, part))
+        m, s = model.predict(inputs(db, space, task, kind, proxies, part, canonical))
         means.append(m)
         stds.append(s)
     if not means:
