@@ -357,9 +357,9 @@ class Database:
     ) -> dict:
         """Fit a surrogate on this catalog's rows of one key, store it, return its card.
 
-        ``features``: flat, path (NB101), flat+path or graph (the GIN's; the default for
-        it), else path for NB101 and flat elsewhere. ``proxies``: zero-cost proxy names as
-        extra features, or ``("auto",)`` for all the task has. ``train_size`` rows train
+        ``features``: flat, path (NB101), flat+path or graph (the GIN's, and its default;
+        trees default to flat+path for NB101, flat elsewhere). ``proxies``: zero-cost proxy
+        names as extra features, or ``("auto",)`` for all the task has. ``train_size`` rows train
         (default 80 %), the rest are held out for the card's scores; ``split="iso"`` keeps
         isomorphism classes on one side. See :mod:`nasdb.surrogates`.
         """

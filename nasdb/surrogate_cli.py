@@ -28,7 +28,7 @@ def _target(fn):
                 "--features",
                 type=click.Choice(["flat", "path", "flat+path", "graph"]),
                 default=None,
-                help="Tree-model features (default: path for nb101, else flat; gin: graph).",
+                help="Features (default: gin graph; trees flat+path for nb101, else flat).",
             ),
             click.option(
                 "--proxies",

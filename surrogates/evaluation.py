@@ -11,12 +11,14 @@ SCORES = ("r2", "kendall_tau", "spearman", "sparse_kendall_tau")
 
 
 def default_features(space: str, model: str, given: str | None = None) -> str:
-    """Graphs for the GIN; for trees, NB101's path encoding, elsewhere the flat one."""
+    """Graphs for the GIN; for trees, NB101's flat and path encodings, elsewhere flat."""
     from nasdb.surrogates import models
 
+    if given:
+        return given
     if models.MODELS.get(model, ("", "", ""))[1] == "torch_geometric":
         return "graph"
-    return given or ("path" if space == "nb101" else "flat")
+    return "flat+path" if space == "nb101" else "flat"
 
 
 def learning_curve(

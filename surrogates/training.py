@@ -182,10 +182,9 @@ def fit(db, plan: Plan, *, progress: bool = False) -> Fitted:
     plan.proxies = proxies
     features.check(db.space(key.space), plan.features)
     model = models.create(plan.model, plan.members, plan.seed, plan.threads, plan.params)
-    if model.inputs == "graph" and plan.features != "graph":
-        plan.features = "graph"
-    if model.inputs != "graph" and plan.features == "graph":
-        raise SurrogateError(f"{plan.model} reads flat or path features, not graphs")
+    if (model.inputs == "graph") != (plan.features == "graph"):
+        wants = "graph features" if model.inputs == "graph" else "flat or path features"
+        raise SurrogateError(f"{plan.model} reads {wants}, not {plan.features}")
     train, test = split(db, key, indices, plan.train_size, plan.split, plan.seed)
     by_index = dict(zip(indices.tolist(), values.tolist(), strict=True))
     y_train = np.array([by_index[i] for i in train.tolist()])
