@@ -38,6 +38,9 @@ def available() -> list[str]:
     return [m for m in models.MODELS if importlib.util.find_spec(models.MODELS[m][1])]
 
 
+THREADS: int | None = None
+
+
 def fit(db, key, model, train_size, proxies=(), features=None, max_test=None, members=None):
     plan = training.Plan(
         key,
@@ -47,6 +50,7 @@ def fit(db, key, model, train_size, proxies=(), features=None, max_test=None, me
         train_size=train_size,
         members=members,
         max_test=max_test,
+        threads=THREADS,
     )
     return training.fit(db, plan)
 
@@ -109,7 +113,9 @@ def acceptance(db) -> None:
 def targets(db, model: str = "lgb") -> None:
     for task in ("cifar10", "cifar100", "imagenet16-120"):
         key = db.resolve("nb201", task=task, metric="test_accuracy")
-        report(f"nb201 {task} test_accuracy", fit(db, key, model, 1000, NB201_PROXIES))
+        have = training.available_proxies(db, key)
+        proxies = tuple(p for p in NB201_PROXIES if p in have)
+        report(f"nb201 {task} test_accuracy", fit(db, key, model, 1000, proxies))
     for task in db.tasks("nbgraph"):
         for metric in ("test_accuracy", "latency"):
             if metric in db.metrics("nbgraph", task):
@@ -128,7 +134,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", required=True, help="A catalog after nasdb ingest all.")
     parser.add_argument("--parts", default="speed,acceptance,targets")
+    parser.add_argument("--threads", type=int, default=None, help="Per model (default: all).")
     args = parser.parse_args()
+    global THREADS
+    THREADS = args.threads
     db = nasdb.connect(args.home)
     parts = {"speed": speed, "acceptance": acceptance, "targets": targets}
     for part in args.parts.split(","):

@@ -35,6 +35,7 @@ from nasdb.loaders.base import (
 
 from nasdb.errors import IngestError
 from nasdb.safe_pickle import NUMPY_ARRAYS, load_torch_plain
+from nasdb.spaces.graphs import edge_cell
 from nasdb.spaces.tnb101 import EDGES, SIZE, TASKS, index_of_digits
 
 SPACE = "tnb101_micro"
@@ -57,20 +58,6 @@ SOURCE = Source(
 )
 
 
-def _adjacency() -> np.ndarray:
-    """The operation-node graph of the cell: input -> edge ops -> output."""
-    adj = np.zeros((NODES, NODES), dtype=np.float32)
-    for i, (src, dst) in enumerate(EDGES, start=1):
-        if src == 0:
-            adj[0, i] = 1
-        for j, (src2, _) in enumerate(EDGES, start=1):
-            if src2 == dst:
-                adj[i, j] = 1
-        if dst == 3:
-            adj[i, NODES - 1] = 1
-    return adj
-
-
 def cell_indices(path: Path) -> np.ndarray:
     """Index of each listed cell, in file order, after checking HELP's encoding."""
     cells = load_torch_plain(path, NUMPY_ARRAYS)
@@ -90,7 +77,7 @@ def cell_indices(path: Path) -> np.ndarray:
     if len(cells) != SIZE:
         raise IngestError(f"{path}: {len(cells):,} cells, expected {SIZE:,} (truncated?)")
     adjacency = np.stack([c["adjacency_matrix"] for c in cells])
-    wrong = (adjacency != _adjacency()).any(axis=(1, 2))
+    wrong = (adjacency != edge_cell(EDGES, 3)).any(axis=(1, 2))
     if wrong.any():
         raise IngestError(
             f"{path}: cell {int(np.flatnonzero(wrong)[0])} has another adjacency than the "

@@ -15,7 +15,6 @@ file's sha256 before any library reads a byte of it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -26,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from nasdb.loaders.base import sha256
 from nasdb.surrogates import models
 
 from nasdb.errors import SurrogateError
@@ -33,14 +33,6 @@ from nasdb.errors import SurrogateError
 FORMAT = 1
 MODELS_DIR = "models"
 LIBRARIES = ("nasdb", "numpy", "xgboost", "lightgbm", "torch", "torch-geometric", "scipy")
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def versions() -> dict[str, str]:

@@ -12,29 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from nasdb.loaders.base import ZC_PROXIES
 from nasdb.surrogates import features, metrics, models
 
-from nasdb.errors import SurrogateError
+from nasdb.errors import SurrogateError, UnknownName
 
 # Scores computable without training: usable as features for every target of a task.
-PROXIES = (
-    "epe_nas",
-    "fisher",
-    "flops",
-    "grad_norm",
-    "grasp",
-    "jacov",
-    "l2_norm",
-    "logsynflow",
-    "naswot",
-    "nregions",
-    "nwot",
-    "params",
-    "plain",
-    "snip",
-    "synflow",
-    "zen",
-)
+PROXIES = tuple(sorted({*ZC_PROXIES, "logsynflow", "naswot", "nregions"}))
 SPLITS = ("random", "iso")
 # Metrics that are costs of running a cell: isomorphic cells differ in them (a dead edge
 # still runs), so their features describe the cell as it is, not its isomorphism class.
@@ -105,8 +89,17 @@ def rows_sha256(indices: np.ndarray, values: np.ndarray) -> str:
 
 
 def available_proxies(db, key) -> list[str]:
+    """Proxies of the key's task that resolve to one column (not split by seed)."""
     have = set(db.metrics(key.space, key.task))
-    return [p for p in PROXIES if p in have and p != key.metric]
+    out = []
+    for p in PROXIES:
+        if p in have and p != key.metric:
+            try:
+                db.resolve(key.space, task=key.task, metric=p)
+            except UnknownName:
+                continue
+            out.append(p)
+    return out
 
 
 def check_proxies(db, key, names) -> tuple[str, ...]:
@@ -173,7 +166,8 @@ def split(db, key, indices: np.ndarray, train_size: int | None, how: str, seed: 
     return indices[mask], indices[~mask]
 
 
-def fit(db, plan: Plan, *, progress: bool = False) -> Fitted:
+def fit(db, plan: Plan) -> Fitted:
+    """Select, split, featurize and fit; score on the held-out rows; describe it all."""
     key = plan.key
     indices, values = select(db, key)
     if len(indices) < 3:

@@ -18,13 +18,13 @@ training: :data:`RECORD` says where the files come from and the sha256 they must
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from nasdb.loaders.base import sha256
 
 from nasdb import spaces
 from nasdb.errors import SurrogateError, UnknownName
@@ -82,14 +82,6 @@ _CHUNK = 1024  # rows per session call: the activations stay in cache
 _BLOCK = 1 << 16  # genotypes encoded at a time, so huge batches stay small in memory
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 class YahpoNB301:
     """Predicts NAS-Bench-301 quantities for DARTS genotypes at a training epoch.
 
@@ -133,7 +125,7 @@ class YahpoNB301:
             raise SurrogateError(f"{f}: file not found")
         if self.verify:
             try:
-                digest = _digest(f)
+                digest = sha256(f)
             except OSError as exc:
                 raise SurrogateError(f"{f}: cannot read ({exc})") from None
             if digest != entry["sha256"]:
