@@ -149,17 +149,22 @@ class NBNLPSpace:
         return to_indices(self, archs)
 
     graph_ops = ("input", "output", "h_prev", *recipes.OPS)
+    graph_width = 32  # nodes per graph: the published recipes have at most 20
 
     def graphs(self, indices) -> Graphs:
         """Recipes as graphs: ``x`` (input), ``h_prev_*``, one node per recipe node in
-        topological order, and an output fed by every ``h_new_*``; padded to the largest."""
+        topological order, and an output fed by every ``h_new_*``; padded to
+        ``graph_width`` nodes, so every batch has the same feature columns."""
         parsed = []
         for i in np.asarray(indices, dtype=np.int64).tolist():
             text = self._encoding.get(i)
             if text is None:
                 raise UnknownName(f"nbnlp: no ingested file gives the recipe of {self.arch_id(i)}")
             parsed.append(recipes.parse(text))
-        width = max((len(recipes.depths(p)) + 1 for p in parsed), default=1)
+        width = self.graph_width
+        for i, p in zip(np.asarray(indices).tolist(), parsed, strict=True):
+            if len(recipes.depths(p)) >= width:
+                raise UnknownName(f"nbnlp: recipe {self.arch_id(i)} has more than {width} nodes")
         ops = np.full((len(parsed), width), -1, dtype=np.int16)
         adj = np.zeros((len(parsed), width, width), dtype=np.uint8)
         code = {op: k for k, op in enumerate(self.graph_ops)}
