@@ -65,7 +65,7 @@ def resolve_home(home: str | os.PathLike | None) -> Path:
     return Path(home).expanduser() if home is not None else default_home()
 
 
-def _mkstemp(path: Path) -> str:
+def temp_beside(path: Path) -> str:
     """A temporary file beside ``path`` with the permissions a plain new file would get."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -104,7 +104,7 @@ class Catalog:
     def _write_parquet(self, table, path: Path) -> None:
         import pyarrow.parquet as pq
 
-        tmp = _mkstemp(path)
+        tmp = temp_beside(path)
         try:
             # Small row groups let a lookup's filter skip most of a file (min/max stats).
             pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 16)
@@ -114,7 +114,7 @@ class Catalog:
             raise
 
     def _write_text(self, text: str, path: Path) -> None:
-        tmp = _mkstemp(path)
+        tmp = temp_beside(path)
         Path(tmp).write_text(text)
         os.replace(tmp, path)
 
@@ -268,7 +268,7 @@ class Catalog:
             if not materialise and target.exists():
                 statements.append(views.wide_view(space, target))
                 continue
-            tmp = _mkstemp(target)
+            tmp = temp_beside(target)
             try:
                 con.execute(f"COPY ({select}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
                 os.replace(tmp, target)
@@ -280,7 +280,7 @@ class Catalog:
         portable = body.replace(str(self.home).replace("'", "''"), HOME_TOKEN)
         self._write_text(self.table_listing() + "\n" + portable, self.home / VIEWS_FILE)
         target = self.home / DUCKDB_FILE
-        tmp = _mkstemp(target)
+        tmp = temp_beside(target)
         os.unlink(tmp)  # duckdb creates the file itself
         try:
             con = duckdb.connect(tmp)

@@ -13,6 +13,7 @@ catalog has no score, which tree models handle natively.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,7 +111,7 @@ def featurize(space, indices, kind: str, extra: np.ndarray | None = None, canoni
     if kind == "graph":
         return GraphInputs(ops, adj, len(space.graph_ops), extra)
     parts = [
-        path_encoding(ops, adj) if part == "path" else flat(ops, adj, len(space.graph_ops))
+        nb101_paths(space, indices) if part == "path" else flat(ops, adj, len(space.graph_ops))
         for part in kind.split("+")
     ]
     if extra is not None:
@@ -125,6 +126,38 @@ def flat(ops: np.ndarray, adjacency: np.ndarray, n_ops: int) -> np.ndarray:
     rows, cols = np.triu_indices(width, k=1)
     upper = adjacency[:, rows, cols]
     return np.hstack([onehot, upper]).astype(np.float32)
+
+
+_PATHS_FILE = "nb101_paths_v1.npy"
+_paths: list[np.ndarray] = []  # the packed table, once loaded
+
+
+def nb101_paths(space, indices: np.ndarray) -> np.ndarray:
+    """Path encodings of NB101 cells, read from a table of all 423,624 built once per
+    machine (packed bits in the cache directory): featurizing is then a row gather."""
+    if not _paths:
+        from nasdb.catalog import cache_dir, temp_beside
+
+        path = cache_dir() / _PATHS_FILE
+        try:
+            table = np.load(path)
+        except (OSError, ValueError):
+            table = None
+        if table is None or table.shape != (space.size, (int(_OFFSET[-1]) + 7) // 8):
+            every = np.arange(space.size)
+            table = np.concatenate(
+                [
+                    np.packbits(path_encoding(*space.graphs(every[s : s + 65_536])) > 0, axis=1)
+                    for s in range(0, space.size, 65_536)
+                ]
+            )
+            tmp = temp_beside(path)
+            with open(tmp, "wb") as fh:
+                np.save(fh, table)
+            os.replace(tmp, path)
+        _paths.append(table)
+    rows = _paths[0][np.asarray(indices, dtype=np.int64)]
+    return np.unpackbits(rows, axis=1, count=int(_OFFSET[-1])).astype(np.float32)
 
 
 def path_encoding(ops: np.ndarray, adjacency: np.ndarray, chunk: int = 65_536) -> np.ndarray:
