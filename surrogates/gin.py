@@ -14,6 +14,7 @@ read back with ``weights_only=True`` so loading never unpickles code.
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from nasdb.surrogates.features import GraphInputs
 from nasdb.errors import SurrogateError
 
 _NEEDS = "the gin surrogate needs torch and torch-geometric: pip install 'nasdb[torch]'"
-_PREDICT_BATCH = 4096  # fixed, so a reloaded model predicts bit-identically
+_PREDICT_BATCH = 512  # fixed, so a reloaded model predicts bit-identically; cache-sized
 _META = ("n_ops", "n_extra", "hidden", "layers")  # sizes stored with the weights
 
 
@@ -127,6 +128,14 @@ def _batches(n: int, batch: int, steps: int, gen) -> Iterator[np.ndarray]:
             yield order[start : start + batch]
 
 
+def _schedule(steps: int, step: int) -> float:
+    """Learning-rate factor: linear warm-up over the first tenth, then cosine decay to 0."""
+    warm = max(1, steps // 10)
+    if step < warm:
+        return (step + 1) / warm
+    return 0.5 * (1.0 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
+
+
 def _loss(pred, target, delta: float, rank_weight: float):
     """Huber loss plus a pairwise ranking loss.
 
@@ -187,7 +196,7 @@ class GIN(Ensemble):
         "epochs": 200,  # passes over the training set, but at most max_steps batches
         "max_steps": 8000,
         "batch_size": 64,
-        "learning_rate": 2e-3,  # peak of a one-cycle schedule
+        "learning_rate": 2e-3,  # after warm-up; cosine decay to 0
         "weight_decay": 1e-4,
         "dropout": 0.0,
         "huber_delta": 0.5,  # in target std units: failed runs far below the rest weigh less
@@ -202,11 +211,16 @@ class GIN(Ensemble):
 
     @contextmanager
     def _threads(self) -> Iterator[None]:
-        """Run with ``self.threads`` torch threads, restoring the caller's setting after."""
+        """Run with ``self.threads`` torch threads, one if None; restore the caller's setting.
+
+        One thread by default, not torch's one per core: a batch here is a few hundred small
+        graphs, so more threads gain little (1.5x on 2 idle cores when predicting, nothing
+        when training), and when other work holds the cores their spin-waits at every op
+        make each batch up to hundreds of times slower.
+        """
         torch, _ = _torch()
         before = torch.get_num_threads()
-        if self.threads:
-            torch.set_num_threads(self.threads)
+        torch.set_num_threads(self.threads or 1)
         try:
             yield
         finally:
@@ -220,7 +234,7 @@ class GIN(Ensemble):
         batch = max(1, min(int(p["batch_size"]), len(y)))
         per_epoch = -(-len(y) // batch)
         steps = max(1, min(int(p["epochs"]) * per_epoch, int(p["max_steps"])))
-        # seeded inside a forked RNG so fitting leaves the caller's torch RNG untouched
+        # seeded inside a forked RNG so that fitting leaves the caller's torch RNG untouched
         with torch.random.fork_rng(devices=[]), self._threads():
             torch.manual_seed(seed)
             net = _net_class()(
@@ -239,9 +253,7 @@ class GIN(Ensemble):
                 weight_decay=float(p["weight_decay"]),
                 fused=True,
             )
-            sched = torch.optim.lr_scheduler.OneCycleLR(
-                opt, max_lr=float(p["learning_rate"]), total_steps=steps, pct_start=0.1
-            )
+            sched = torch.optim.lr_scheduler.LambdaLR(opt, functools.partial(_schedule, steps))
             gen = torch.Generator().manual_seed(seed)
             net.train()
             for rows in _batches(len(y), batch, steps, gen):
@@ -303,20 +315,29 @@ class GIN(Ensemble):
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # truncated or corrupt files surface as many exception types
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            raise SurrogateError(
-                f"{path}: not a readable gin model file ({type(exc).__name__}: {first})"
-            ) from None
-        if not isinstance(state, dict) or not all(k in state for k in _META):
+            raise SurrogateError(f"{path}: not a readable gin model file ({_brief(exc)})") from None
+        if not isinstance(state, dict) or not all(
+            isinstance(state.get(k), torch.Tensor) and state[k].numel() == 1 for k in _META
+        ):
             raise SurrogateError(f"{path}: not a gin model file (no architecture sizes)")
-        try:
-            sizes = {k: int(state[k]) for k in _META}
-            net = _net_class()(**sizes, dropout=float(self.params["dropout"]))
-            net.load_state_dict(state, strict=True)
-        except Exception as exc:  # wrong keys or shapes
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        net = _net_class()(**{k: int(state[k]) for k in _META}, dropout=0.0)
+        want = net.state_dict()
+        wrong = sorted(set(want) ^ set(state)) or [
+            k
+            for k in want
+            if not isinstance(state[k], torch.Tensor) or state[k].shape != want[k].shape
+        ]
+        if wrong:
             raise SurrogateError(
-                f"{path}: gin model file does not match its network ({first})"
-            ) from None
+                f"{path}: gin model file does not match its network (at {', '.join(wrong[:3])})"
+            )
+        net.load_state_dict(state, strict=True)
         net.eval()
         return net
+
+
+def _brief(exc: Exception) -> str:
+    """An exception as one short line: its type and the first sentence of its message."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0].split(". ")[0][:160] if lines else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -57,8 +57,12 @@ def test_gin_ranks_held_out_cells(nb201):
 def test_same_seed_same_predictions(nb201):
     X, y, X_test, _ = split(nb201, with_extra=True)
     before = torch.get_num_threads()
+    torch.manual_seed(11)
     a = GIN(members=2, seed=3, threads=1, **FAST).fit(X, y).predict(X_test)
-    assert torch.get_num_threads() == before  # the caller's setting is restored
+    assert torch.get_num_threads() == before  # the caller's settings are restored
+    after_fit = torch.rand(4)
+    torch.manual_seed(11)
+    assert torch.equal(after_fit, torch.rand(4))  # fitting drew nothing from torch's RNG
     b = GIN(members=2, seed=3, threads=1, **FAST).fit(X, y).predict(X_test)
     c = GIN(members=2, seed=4, threads=1, **FAST).fit(X, y).predict(X_test)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
@@ -115,9 +119,15 @@ def test_damaged_files_fail_in_one_line_naming_the_file(nb201, tmp_path):
             GIN.load(tmp_path, files, hp)
         msg = str(err.value)
         assert str(path) in msg and "\n" not in msg, msg
-    # a readable torch file that is not a gin member
+    # readable torch files that are not a gin member, or not this network's
     torch.save({"weight": torch.zeros(3)}, path)
     with pytest.raises(SurrogateError, match="not a gin model file"):
+        GIN.load(tmp_path, files, hp)
+    path.write_bytes(raw)
+    state = torch.load(path, weights_only=True)
+    del state["head.0.bias"]
+    torch.save(state, path)
+    with pytest.raises(SurrogateError, match=r"does not match its network \(at head.0.bias\)"):
         GIN.load(tmp_path, files, hp)
     path.unlink()
     with pytest.raises(SurrogateError, match="not found"):
