@@ -4,6 +4,9 @@ Each member reads a cell as its node-labelled graph (see :mod:`nasdb.spaces.grap
 one-hot ops, ``GINConv`` layers passing messages along and against the edges (a cell's
 accuracy depends on what feeds a node and on what it feeds), a sum pool of every layer,
 then an MLP head that also reads the per-graph ``extra`` features (zero-cost proxies).
+Extras are standardised with training statistics and NaN or infinite values count as
+missing (0 after standardising); heavy-tailed proxies such as synflow are best passed as
+sign(x) * log1p(|x|), since the raw values overflow float32.
 
 torch and torch-geometric are optional for nasdb, so they are imported on first use.
 Mini-batches are built straight from the padded numpy arrays as one disjoint-union graph;
@@ -171,6 +174,7 @@ def _set_scaling(net, y: np.ndarray, extra: np.ndarray | None) -> None:
 
 
 def _check(X: Any) -> GraphInputs:
+    """``X`` if it is a well-formed graph batch; a one-line error before torch sees it."""
     if not isinstance(X, GraphInputs):
         raise SurrogateError(f"gin: inputs must be graph features (GraphInputs), got {type(X)}")
     ops = np.asarray(X.ops)
@@ -182,6 +186,7 @@ def _check(X: Any) -> GraphInputs:
 
 
 def _extra(X: GraphInputs) -> np.ndarray | None:
+    """The extras as float64 (n, p), so statistics of large proxies do not overflow."""
     return None if X.extra is None else np.asarray(X.extra, dtype=np.float64).reshape(len(X), -1)
 
 
