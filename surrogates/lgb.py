@@ -10,11 +10,12 @@ from nasdb.surrogates.base import Ensemble
 
 class LGB(Ensemble):
     kind = "lgb"
+    default_members = 3  # 3 x 300 trees keep prediction above 100,000 cells/s on 2 cores
     suffix = ".txt"
     defaults = {
-        "n_estimators": 600,
+        "n_estimators": 300,
         "num_leaves": 31,
-        "learning_rate": 0.05,
+        "learning_rate": 0.1,
         "min_data_in_leaf": 5,
         "bagging_fraction": 0.8,
         "feature_fraction": 0.8,

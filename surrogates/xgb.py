@@ -10,11 +10,12 @@ from nasdb.surrogates.base import Ensemble
 
 class XGB(Ensemble):
     kind = "xgb"
+    default_members = 3  # 3 x 300 trees keep prediction above 100,000 cells/s on 2 cores
     suffix = ".ubj"
     defaults = {
-        "n_estimators": 600,
+        "n_estimators": 300,
         "max_depth": 6,
-        "learning_rate": 0.05,
+        "learning_rate": 0.1,
         "subsample": 0.8,
         "colsample_bytree": 0.8,
         "min_child_weight": 1.0,

@@ -255,3 +255,23 @@ def test_bad_fit_requests_fail_in_one_line(home, args, needle):
 def test_missing_library_is_named():
     with pytest.raises(SurrogateError, match="unknown model"):
         models.get("forest")
+
+
+def test_gin_is_fitted_stored_and_served_like_the_trees(home):
+    pytest.importorskip("torch_geometric")
+    _fit(home, "nb201", "--task", "cifar10-valid", "--model", "gin", "--train-size", "500",
+         "--members", "1", "--param", "epochs=3", "--param", "hidden=16",
+         "--name", "gin-small")  # fmt: skip
+    db = connect(home)
+    card = store.read_card(db.catalog, "gin-small")
+    assert card["features"]["kind"] == "graph" and list(card["files"]) == ["member-0.pt"]
+    ans = db.lookup("nb201", np.arange(100), task="cifar10-valid", metric="test_accuracy",
+                    surrogate="gin-small")  # fmt: skip
+    assert not ans.predicted.any()  # the table holds every cell: measured values win
+    served = db.surrogate("gin-small").predict(np.arange(100))[0]
+    stored = db.sql("SELECT value FROM predictions WHERE surrogate = 'gin-small' "
+                    "ORDER BY arch_index LIMIT 100").fetchnumpy()["value"]  # fmt: skip
+    assert served.tobytes() == stored.tobytes()
+    result = run_cli("surrogate", "fit", "nb201", "--task", "cifar10", "--model", "gin",
+                     "--features", "flat", "--home", str(home))  # fmt: skip
+    assert result.exit_code == 2 and "gin reads graph features, not flat" in result.output
