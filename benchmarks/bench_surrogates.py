@@ -106,7 +106,7 @@ def acceptance(db) -> None:
         for proxies in ((), NB201_PROXIES):
             report("nb201 cifar10 test_accuracy", fit(db, c10, model, 1000, proxies), goal=0.9)
         report("nb101 test_accuracy", fit(db, nb101, model, 10_000, ("params",),
-               "flat+path", max_test=50_000), goal=0.8)  # fmt: skip
+               max_test=50_000), goal=0.8)  # fmt: skip
         report("nb201 edgegpu latency", fit(db, gpu, model, 500), goal=0.95)
 
 

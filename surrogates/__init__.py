@@ -1,8 +1,17 @@
 """Surrogates: models that answer for architectures no table holds.
 
-``REGISTRY`` maps a surrogate name to ``module:class``; classes are imported only when
-used, so optional dependencies (onnxruntime, torch) stay optional. Every class has a
-scikit-learn-like ``predict`` and a ``provenance()`` record saying where it comes from.
+Two kinds live here:
+
+- imported surrogates, fitted by others and shipped as files (``REGISTRY``: YAHPO's
+  NAS-Bench-301 ONNX model), each with a ``provenance()`` record;
+- surrogates nasdb fits on its own tables: ``features`` (flat, path and graph encodings),
+  the model families (``xgb``, ``lgb``, ``gin`` on ``base.Ensemble``, listed in
+  ``models``), ``training`` (select, split, fit, score), ``evaluation`` (learning
+  curves), ``store`` (model files, cards, the ``surrogates`` and ``predictions`` views)
+  and ``serving`` (answers for ``lookup`` and ``Benchmark``, marked as predicted).
+
+Classes are imported only when used, so optional dependencies (onnxruntime, xgboost,
+lightgbm, torch) stay optional.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ class Ensemble:
             raise SurrogateError(f"{self.kind}: members must be at least 1, got {members}")
         self.members = members
         self.seed = seed
-        self.threads = threads
+        self.threads = threads  # None: the family's own choice (trees: all cores; GIN: one)
         self.params = {**self.defaults, **params}
         self._fitted: list = []
 
