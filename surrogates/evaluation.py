@@ -77,7 +77,7 @@ def plot(rows: list[dict], path: Path, title: str) -> Path:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5), layout="constrained")
 
     def line(r: dict) -> tuple:
         return r["model"], r["features"], r["split"]
@@ -92,7 +92,8 @@ def plot(rows: list[dict], path: Path, title: str) -> Path:
         ax.set_xlabel("training architectures")
         ax.set_ylabel(score.replace("_", " "))
         ax.grid(True, alpha=0.3)
-    axes[0].legend(fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               fontsize=7)  # fmt: skip
     fig.suptitle(title)
     path = Path(path)
     fig.savefig(path, dpi=120)
