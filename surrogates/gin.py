@@ -66,6 +66,11 @@ def _net_class() -> type:
             self.register_buffer("x_std", torch.ones(n_extra, dtype=torch.float32))
             self.register_buffer("y_mean", torch.zeros((), dtype=torch.float64))
             self.register_buffer("y_std", torch.ones((), dtype=torch.float64))
+            # the training targets' range: the ranking loss fixes order, not scale, so
+            # predictions beyond what was seen (an accuracy above 100 %) are squashed into a
+            # band of 5 % of the range past its edge, keeping their order (see _bounded)
+            self.register_buffer("y_low", torch.tensor(-np.inf, dtype=torch.float64))
+            self.register_buffer("y_high", torch.tensor(np.inf, dtype=torch.float64))
             self.embed = nn.Linear(n_ops, hidden)
             self.forward_convs = nn.ModuleList(
                 pyg.GINConv(mlp(hidden, hidden), train_eps=True) for _ in range(layers)
@@ -163,6 +168,8 @@ def _set_scaling(net, y: np.ndarray, extra: np.ndarray | None) -> None:
     torch, _ = _torch()
     net.y_mean.fill_(float(y.mean()))
     net.y_std.fill_(float(y.std()) or 1.0)
+    net.y_low.fill_(float(y.min()))
+    net.y_high.fill_(float(y.max()))
     if extra is not None:
         finite = np.where(np.isfinite(extra), extra, np.nan)
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -171,6 +178,19 @@ def _set_scaling(net, y: np.ndarray, extra: np.ndarray | None) -> None:
             std = np.nan_to_num(np.nanstd(finite, axis=0))
         net.x_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
         net.x_std.copy_(torch.as_tensor(np.where(std > 0, std, 1.0), dtype=torch.float32))
+
+
+def _bounded(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Values past [low, high] moved into a band of 5 % of the range beyond it by tanh:
+    bounded like a clip, but strictly increasing, so no two predictions tie."""
+    margin = 0.05 * (high - low)
+    if not np.isfinite(margin) or margin <= 0:
+        return values
+    out = values.copy()
+    up, down = values > high, values < low
+    out[up] = high + margin * np.tanh((values[up] - high) / margin)
+    out[down] = low - margin * np.tanh((low - values[down]) / margin)
+    return out
 
 
 def _check(X: Any) -> GraphInputs:
@@ -305,7 +325,8 @@ class GIN(Ensemble):
                 ex = None if scaled is None else scaled[rows]
                 n = min(_PREDICT_BATCH, len(X) - start)
                 out[rows] = member(x, edges, vec, n, ex).double().numpy()
-        return out * float(member.y_std) + float(member.y_mean)
+        out = out * float(member.y_std) + float(member.y_mean)
+        return _bounded(out, float(member.y_low), float(member.y_high))
 
     def _save_one(self, member, path: Path):
         torch, _ = _torch()
