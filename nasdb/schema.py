@@ -108,19 +108,8 @@ SURROGATES = pa.schema(
 )
 
 # A surrogate's answer for every architecture its space has in the catalog: predicted,
-# never measured, so it stays out of ``evaluations``.
+# never measured, so it stays out of ``evaluations``; ``std`` is the ensemble spread.
 PREDICTIONS = pa.schema(
-    [
-        ("space", pa.string()),
-        ("arch_id", pa.string()),
-        ("arch_index", pa.int64()),
-        ("task", pa.string()),
-        ("device", pa.string()),
-        ("metric", pa.string()),
-        ("fidelity", pa.int32()),
-        ("value", pa.float64()),
-        ("std", pa.float64()),  # spread of the ensemble
-        ("unit", pa.string()),
-        ("surrogate", pa.string()),
-    ]
+    [f for f in EVALUATIONS if f.name not in ("seed", "unit", "source")]
+    + [("std", pa.float64()), ("unit", pa.string()), ("surrogate", pa.string())]
 )
