@@ -391,9 +391,7 @@ class Database:
         """A Benchmark miss policy answering ``key`` from a fitted surrogate."""
         from nasdb.surrogates import serving
 
-        name = serving.best_for(self, key) if surrogate == "auto" else surrogate
-        served = self.surrogate(name, key.space)
-        served.check(key)
+        served = serving.served_for(self, key, surrogate)
         return serving.SurrogateMiss(served, self.known(key.space), key.fidelity)
 
     def known(self, space: str) -> np.ndarray:

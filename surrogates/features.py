@@ -75,7 +75,7 @@ def check(space, kind: str) -> None:
 
 
 def names(space, kind: str, proxies: tuple[str, ...] = ()) -> list[str]:
-    """Column names of a flat/path featurization, for model cards and importances."""
+    """Column names of a flat/path featurization, to read feature importances by."""
     cols = []
     for part in kind.split("+"):
         if part == "path":

@@ -30,10 +30,10 @@ class Answer:
 class Served:
     """A loaded surrogate bound to the catalog it reads its proxy features from."""
 
-    def __init__(self, db, name: str, space: str | None = None):
+    def __init__(self, db, name: str):
         self.db = db
         self.name = name
-        self.model, self.card = store.load(db.catalog, name, space)
+        self.model, self.card = store.load(db.catalog, name)
         self.target = self.card["target"]
         self.features = self.card["features"]["kind"]
         self.proxies = tuple(self.card["features"]["proxies"])
@@ -80,10 +80,16 @@ def best_for(db, key) -> str:
     return rows[0][0]
 
 
-def answer(db, key, column, indices: np.ndarray, surrogate: str) -> Answer:
-    """Table values where there are some, the surrogate's prediction elsewhere."""
+def served_for(db, key, surrogate: str) -> Served:
+    """The surrogate named (or, for ``"auto"``, the best one) checked against ``key``."""
     served = db.surrogate(best_for(db, key) if surrogate == "auto" else surrogate, key.space)
     served.check(key)
+    return served
+
+
+def answer(db, key, column, indices: np.ndarray, surrogate: str) -> Answer:
+    """Table values where there are some, the surrogate's prediction elsewhere."""
+    served = served_for(db, key, surrogate)
     value = np.array(column[indices], dtype=np.float64)
     std = np.full(len(value), np.nan)
     missing = np.isnan(value)

@@ -180,8 +180,7 @@ def fit(db, plan: Plan) -> Fitted:
         wants = "graph features" if model.inputs == "graph" else "flat or path features"
         raise SurrogateError(f"{plan.model} reads {wants}, not {plan.features}")
     train, test = split(db, key, indices, plan.train_size, plan.split, plan.seed)
-    by_index = dict(zip(indices.tolist(), values.tolist(), strict=True))
-    y_train = np.array([by_index[i] for i in train.tolist()])
+    y_train = values[np.searchsorted(indices, train)]  # select() sorts by arch_index
     started = time.perf_counter()
     model.fit(
         inputs(db, key.space, key.task, plan.features, proxies, train, plan.canonical), y_train
@@ -193,7 +192,7 @@ def fit(db, plan: Plan) -> Fitted:
     mean, _ = predict_batched(
         model, db, key.space, key.task, plan.features, proxies, scored, plan.canonical
     )
-    scores = metrics.scores(np.array([by_index[i] for i in scored.tolist()]), mean)
+    scores = metrics.scores(values[np.searchsorted(indices, scored)], mean)
     card = {
         "target": {**key_params(key), "unit": key.unit},
         "selection": {
