@@ -1,6 +1,6 @@
 """Surrogate speed and held-out quality on the real tables, one JSON object per line.
 
-    python benchmarks/bench_surrogates.py --home CATALOG [--parts speed,acceptance,targets]
+    python benchmarks/bench_surrogates.py --home CATALOG [--parts speed,acceptance,targets,ceiling]
 
 ``CATALOG`` is a catalog after ``nasdb ingest all``. Parts:
 
@@ -11,6 +11,11 @@
 - ``targets``: the best tree model on every other target: NB201's three datasets,
   NAS-Bench-Graph per dataset, NAS-Bench-NLP, and latency/energy of every HW-NAS-Bench
   and HELP device and NAS-Bench-Graph.
+- ``ceiling``: how well the table repeats itself. HW-NAS-Bench measured each cell's
+  CIFAR-10 and CIFAR-100 network, which differ only in the classifier; per device and
+  metric, the tau between the two and the noise ceiling it implies (the tau a perfect
+  surrogate would reach, :func:`nasdb.surrogates.metrics.noise_ceiling`), next to every
+  model's held-out tau from 500 cells, and edge-GPU latency from 2,000 and 10,000 cells.
 
 The GIN runs only where torch-geometric is installed.
 """
@@ -23,7 +28,7 @@ import json
 import time
 
 import numpy as np
-from nasdb.surrogates import evaluation, models, training
+from nasdb.surrogates import evaluation, metrics, models, training
 
 import nasdb
 
@@ -130,16 +135,49 @@ def targets(db, model: str = "lgb") -> None:
             report(f"nb201 {k.device} {k.metric} ({k.source})", fit(db, key, model, 500))
 
 
+def ceiling(db) -> None:
+    from scipy.stats import kendalltau
+
+    pairs = sorted(
+        {(k.device, k.metric) for k in db.keys() if k.source == "nb201_hwnas" and k.device}
+    )
+    for device, metric in pairs:
+        key, twin = (
+            db.resolve("nb201", task=task, metric=metric, device=device, source="nb201_hwnas")
+            for task in ("cifar10", "cifar100")
+        )
+        a, b = db.column(key), db.column(twin)
+        both = np.isfinite(a) & np.isfinite(b)
+        emit(
+            bench="repeatability",
+            what=f"nb201 {device} {metric}",
+            cells=int(both.sum()),
+            cifar10_vs_cifar100_tau=round(float(kendalltau(a[both], b[both]).statistic), 4),
+            noise_ceiling_tau=round(metrics.noise_ceiling(a[both], b[both]), 4),
+        )
+        for model in available():
+            report(f"nb201 {device} {metric}", fit(db, key, model, 500))
+    gpu = db.resolve("nb201", task="cifar10", metric="latency", device="edgegpu")
+    for size in (2000, 10_000):
+        for model in available():
+            report("nb201 edgegpu latency", fit(db, gpu, model, size))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", required=True, help="A catalog after nasdb ingest all.")
-    parser.add_argument("--parts", default="speed,acceptance,targets")
+    parser.add_argument("--parts", default="speed,acceptance,targets,ceiling")
     parser.add_argument("--threads", type=int, default=None, help="Per model (default: all).")
     args = parser.parse_args()
     global THREADS
     THREADS = args.threads
     db = nasdb.connect(args.home)
-    parts = {"speed": speed, "acceptance": acceptance, "targets": targets}
+    parts = {
+        "speed": speed,
+        "acceptance": acceptance,
+        "targets": targets,
+        "ceiling": ceiling,
+    }
     for part in args.parts.split(","):
         parts[part](db)
 

@@ -26,3 +26,35 @@ def scores(y, pred) -> dict[str, float]:
         "spearman": float(spearmanr(y, pred).statistic),
         "sparse_kendall_tau": sparse_kendall_tau(y, pred),
     }
+
+
+def noise_ceiling(first, second, seed: int = 0) -> float:
+    """The Kendall tau against ``first`` that even a perfect surrogate could not beat,
+    estimated from a second measurement of the same architectures.
+
+    A surrogate predicts the noise-free value, and that value ranks a noisy measurement
+    only as well as the noise allows. Model: each measurement is the value plus
+    independent noise drawn from one distribution, shaped like the two measurements'
+    differences. Its scale is set so that two simulated measurements agree (in tau) as
+    well as the real pair does; the ceiling is then the tau between the value and one
+    simulated measurement.
+    """
+    from scipy.optimize import brentq
+    from scipy.stats import kendalltau
+
+    a, b = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
+    observed = float(kendalltau(a, b).statistic)
+    if not 0 < observed < 1:
+        return observed if observed >= 1 else float("nan")
+    rng = np.random.default_rng(seed)
+    value, diff = (a + b) / 2, (a - b) / np.sqrt(2)
+    noise1, noise2 = rng.permutation(diff), rng.permutation(diff)
+
+    def excess(scale: float) -> float:
+        return kendalltau(value + scale * noise1, value + scale * noise2).statistic - observed
+
+    high = 1.0
+    while excess(high) > 0:  # tau falls to 0 as the noise grows, so this ends
+        high *= 2
+    scale = brentq(excess, 0.0, high, xtol=1e-4)
+    return float(kendalltau(value, value + scale * noise1).statistic)

@@ -10,11 +10,12 @@ import sys
 import numpy as np
 import pytest
 from conftest import run_cli
-from nasdb.surrogates import models, store, training
+from nasdb.surrogates import metrics, models, store, training
 
 from nasdb import connect
 from nasdb.errors import LookupMiss, SurrogateError
 
+HWNAS = "nb201_hwnas"
 NB201_PROXIES = ("logsynflow", "naswot", "params", "synflow", "nregions", "jacov")
 
 
@@ -55,6 +56,38 @@ def test_edgegpu_latency_from_500_cells(home):
          "--no-predictions")  # fmt: skip
     held = _held_out(home, "edgegpu")
     assert held["kendall_tau"] > 0.85 and held["r2"] > 0.9
+
+
+def test_noise_ceiling_recovers_the_tau_of_a_known_value():
+    """Two noisy measurements of known values: the ceiling estimated from the pair alone
+    matches the tau between the values and one measurement."""
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(0)
+    value = rng.lognormal(size=10_000)
+    first, second = (value + 0.05 * rng.standard_t(4, size=value.size) for _ in range(2))
+    truth = kendalltau(value, first).statistic
+    ceiling = metrics.noise_ceiling(first, second)
+    assert abs(ceiling - truth) < 0.005
+    assert ceiling > kendalltau(first, second).statistic
+    assert metrics.noise_ceiling(value, value) == pytest.approx(1.0)
+
+
+def _cifar_pair(db, device):
+    """Latency of each cell's CIFAR-10 and CIFAR-100 network on one HW-NAS-Bench device."""
+    return [
+        db.column(db.resolve("nb201", task=t, metric="latency", device=device, source=HWNAS))
+        for t in ("cifar10", "cifar100")
+    ]
+
+
+def test_edgegpu_latency_repeats_itself_only_to_tau_0_95(db):
+    """HW-NAS-Bench timed each cell's CIFAR-10 and CIFAR-100 network (they differ only in
+    the classifier). The measured edge GPU's two timings put a perfect surrogate below
+    tau 0.95; the simulated FPGA's agree exactly."""
+    ceiling = metrics.noise_ceiling(*_cifar_pair(db, "edgegpu"))
+    assert 0.94 < ceiling < 0.95
+    assert metrics.noise_ceiling(*_cifar_pair(db, "fpga")) == pytest.approx(1.0)
 
 
 def test_nb101_from_10000_cells(home):
