@@ -28,7 +28,7 @@ import json
 import time
 
 import numpy as np
-from nasdb.surrogates import evaluation, metrics, models, training
+from nasdb.surrogates import metrics, models, training
 
 import nasdb
 
@@ -50,7 +50,7 @@ def fit(db, key, model, train_size, proxies=(), features=None, max_test=None, me
     plan = training.Plan(
         key,
         model=model,
-        features=evaluation.default_features(key.space, model, features),
+        features=features,
         proxies=proxies,
         train_size=train_size,
         members=members,

@@ -363,7 +363,7 @@ class Database:
         (default 80 %), the rest are held out for the card's scores; ``split="iso"`` keeps
         isomorphism classes on one side. See :mod:`nasdb.surrogates`.
         """
-        from nasdb.surrogates import evaluation, store, training
+        from nasdb.surrogates import store, training
 
         if task is None and len(self.tasks(space)) == 1:
             task = self.tasks(space)[0]
@@ -373,8 +373,8 @@ class Database:
         plan = training.Plan(
             key,
             model=model,
-            features=evaluation.default_features(space, model, features),
-            proxies=tuple(proxies),
+            features=features,
+            proxies=proxies,
             train_size=train_size,
             split=split,
             seed=seed,

@@ -10,17 +10,6 @@ from nasdb.surrogates import training
 SCORES = ("r2", "kendall_tau", "spearman", "sparse_kendall_tau")
 
 
-def default_features(space: str, model: str, given: str | None = None) -> str:
-    """Graphs for the GIN; for trees, NB101's flat and path encodings, elsewhere flat."""
-    from nasdb.surrogates import models
-
-    if given:
-        return given
-    if models.MODELS.get(model, ("", "", ""))[1] == "torch_geometric":
-        return "graph"
-    return "flat+path" if space == "nb101" else "flat"
-
-
 def learning_curve(
     db,
     key,
@@ -43,7 +32,7 @@ def learning_curve(
         plan = training.Plan(
             key,
             model=model,
-            features=default_features(key.space, model, features),
+            features=features,
             proxies=proxies,
             train_size=size,
             split=split,

@@ -31,13 +31,22 @@ SELECT = (
 )
 
 
+def default_features(space: str, model: str, given: str | None = None) -> str:
+    """Graphs for the GIN; for trees, NB101's flat and path encodings, elsewhere flat."""
+    if given:
+        return given
+    if models.MODELS.get(model, ("", "", ""))[1] == "torch_geometric":
+        return "graph"
+    return "flat+path" if space == "nb101" else "flat"
+
+
 @dataclass
 class Plan:
     """What to fit: the target key plus model, features and split."""
 
     key: Any  # nasdb.db.Key
     model: str = "xgb"
-    features: str = "flat"
+    features: str | None = None  # None: the model's default (see default_features)
     proxies: tuple[str, ...] = ()
     train_size: int | None = None  # None: 80 % of the rows
     split: str = "random"
@@ -46,6 +55,10 @@ class Plan:
     params: dict = field(default_factory=dict)
     threads: int | None = None
     max_test: int | None = None  # score on a random sample of the held-out rows
+
+    def __post_init__(self) -> None:
+        self.features = default_features(self.key.space, self.model, self.features)
+        self.proxies = tuple(self.proxies)
 
     @property
     def canonical(self) -> bool:
