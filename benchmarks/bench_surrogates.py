@@ -66,7 +66,7 @@ def report(what: str, fitted, **extra) -> None:
         bench="held_out",
         what=what,
         model=plan.model,
-        features=plan.features + ("+" + ",".join(plan.proxies) if plan.proxies else ""),
+        features=plan.feature_label,
         train=sel["train_rows"],
         scored=sel["scored_rows"],
         **{k: round(v, 4) for k, v in fitted.scores.items()},

@@ -46,7 +46,7 @@ def learning_curve(
         rows.append(
             {
                 "model": model,
-                "features": plan.features + ("+" + ",".join(plan.proxies) if plan.proxies else ""),
+                "features": plan.feature_label,
                 "split": split,
                 "train_size": sel["train_rows"],
                 "seed": seed,

@@ -83,7 +83,7 @@ def save(catalog, name: str, model, card: dict) -> dict:
     return card
 
 
-def read_card(catalog, name: str, space: str | None = None) -> dict:
+def read_card(catalog, name: str) -> dict:
     directory = model_dir(catalog, name)
     path = directory / "card.json"
     if not directory.is_dir():
@@ -102,18 +102,16 @@ def read_card(catalog, name: str, space: str | None = None) -> dict:
             "fit it again"
         )
     try:
-        target = card["target"]["space"]
-        card["model"]["kind"], card["files"], card["features"]["kind"]  # noqa: B018
+        card["target"]["space"], card["model"]["kind"], card["features"]["kind"]  # noqa: B018
+        card["files"]  # noqa: B018
     except (KeyError, TypeError):
         raise SurrogateError(f"surrogate {name!r}: {path} lacks target, model or files") from None
-    if space is not None and target != space:
-        raise SurrogateError(f"surrogate {name!r} was fitted for space {target}, not {space}")
     return card
 
 
-def load(catalog, name: str, space: str | None = None, threads: int | None = None):
+def load(catalog, name: str):
     """The model and card of a fitted surrogate, after checking every file."""
-    card = read_card(catalog, name, space)
+    card = read_card(catalog, name)
     directory = model_dir(catalog, name)
     for file, digest in card["files"].items():
         path = directory / file
@@ -133,8 +131,6 @@ def load(catalog, name: str, space: str | None = None, threads: int | None = Non
         raise SurrogateError(
             f"surrogate {name!r}: cannot read its model files ({type(exc).__name__})"
         ) from None
-    if threads:
-        model.threads = threads
     return model, card
 
 

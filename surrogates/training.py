@@ -61,6 +61,11 @@ class Plan:
         self.proxies = tuple(self.proxies)
 
     @property
+    def feature_label(self) -> str:
+        """The features as reports name them: ``flat+synflow,naswot`` with proxies."""
+        return self.features + ("+" + ",".join(self.proxies) if self.proxies else "")
+
+    @property
     def canonical(self) -> bool:
         """Describe cells by their isomorphism class: for what they compute, not cost."""
         return not any(word in self.key.metric for word in COSTS)
