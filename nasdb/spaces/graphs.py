@@ -36,19 +36,22 @@ def edge_cell(edges: tuple[tuple[int, int], ...], last: int) -> np.ndarray:
 
 def edge_cell_graphs(codes: np.ndarray, edges, last: int) -> Graphs:
     """Graphs of cells given as (n, edges) op codes; vocabulary: input, output, then ops."""
-    codes = np.asarray(codes, dtype=np.int16)
-    ops = np.empty((len(codes), len(edges) + 2), dtype=np.int16)
-    ops[:, 0], ops[:, -1], ops[:, 1:-1] = 0, 1, codes + 2
-    adj = np.broadcast_to(edge_cell(edges, last), (len(codes), ops.shape[1], ops.shape[1]))
-    return ops, np.ascontiguousarray(adj)
+    return _with_ends(codes, edge_cell(edges, last))
 
 
 def chain_graphs(codes: np.ndarray) -> Graphs:
     """Graphs of plain layer stacks: input, one node per layer (op codes + 2), output."""
-    codes = np.asarray(codes, dtype=np.int16)
-    n = codes.shape[1] + 2
-    ops = np.empty((len(codes), n), dtype=np.int16)
-    ops[:, 0], ops[:, -1], ops[:, 1:-1] = 0, 1, codes + 2
+    n = np.shape(codes)[1] + 2
     adj = np.zeros((n, n), dtype=np.uint8)
     adj[np.arange(n - 1), np.arange(1, n)] = 1
-    return ops, np.ascontiguousarray(np.broadcast_to(adj, (len(codes), n, n)))
+    return _with_ends(codes, adj)
+
+
+def _with_ends(codes: np.ndarray, adjacency: np.ndarray) -> Graphs:
+    """Every cell framed by an input (code 0) and an output (code 1) node, ops shifted by
+    2, all sharing one adjacency."""
+    codes = np.asarray(codes, dtype=np.int16)
+    n = len(adjacency)
+    ops = np.empty((len(codes), n), dtype=np.int16)
+    ops[:, 0], ops[:, -1], ops[:, 1:-1] = 0, 1, codes + 2
+    return ops, np.ascontiguousarray(np.broadcast_to(adjacency, (len(codes), n, n)))

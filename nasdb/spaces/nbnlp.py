@@ -155,21 +155,21 @@ class NBNLPSpace:
         """Recipes as graphs: ``x`` (input), ``h_prev_*``, one node per recipe node in
         topological order, and an output fed by every ``h_new_*``; padded to
         ``graph_width`` nodes, so every batch has the same feature columns."""
+        width = self.graph_width
         parsed = []
         for i in np.asarray(indices, dtype=np.int64).tolist():
             text = self._encoding.get(i)
             if text is None:
                 raise UnknownName(f"nbnlp: no ingested file gives the recipe of {self.arch_id(i)}")
-            parsed.append(recipes.parse(text))
-        width = self.graph_width
-        for i, p in zip(np.asarray(indices).tolist(), parsed, strict=True):
-            if len(recipes.depths(p)) >= width:
+            p = recipes.parse(text)
+            depth = recipes.depths(p)
+            if len(depth) >= width:
                 raise UnknownName(f"nbnlp: recipe {self.arch_id(i)} has more than {width} nodes")
+            parsed.append((p, depth))
         ops = np.full((len(parsed), width), -1, dtype=np.int16)
         adj = np.zeros((len(parsed), width, width), dtype=np.uint8)
         code = {op: k for k, op in enumerate(self.graph_ops)}
-        for row, p in enumerate(parsed):
-            depth = recipes.depths(p)
+        for row, (p, depth) in enumerate(parsed):
             names = sorted(depth, key=lambda n: (depth[n], n))
             at = {n: k for k, n in enumerate(names)}
             for n, k in at.items():
