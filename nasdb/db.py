@@ -441,6 +441,30 @@ class Database:
             surrogate=surrogate,
         )
 
+    def prior(
+        self,
+        space: str,
+        *,
+        task: str | None = None,
+        metric: str,
+        device: str | None = None,
+        observed=None,
+        sources=None,
+        model: str = "auto",
+        seed: int = 0,
+    ):
+        """What other tasks and devices say about ``metric`` on a target (task, device):
+        a :class:`nasdb.transfer.Prior` with ``mean`` and ``std`` by architecture index,
+        built without reading the target's rows; ``observed`` ({arch: value}) adds target
+        measurements (few-shot). ``sources``: settings to learn from ("task", "device" or
+        "task/device"; default: every other one). See :mod:`nasdb.transfer`."""
+        from nasdb import transfer
+
+        return transfer.build(
+            self, space, task=task, metric=metric, device=device, observed=observed,
+            sources=sources, model=model, seed=seed,
+        )  # fmt: skip
+
     def info(self, space: str, arch) -> tuple[dict, duckdb.DuckDBPyRelation]:
         """How an architecture is written, and every value the catalog holds for it."""
         sp = self.space(space)

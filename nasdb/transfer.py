@@ -1,0 +1,319 @@
+"""Transfer priors: what other tasks and devices say about a target before (and while) it is
+measured.
+
+A *setting* is a (task, device) of one space and metric. The prior for a target setting is
+built from every other setting of that metric in the catalog, never from the target's own
+rows (for a device metric, no setting on the target device; for a task metric, no setting
+of the target task), so it is what a researcher facing a new device or dataset would have.
+
+- **zero-shot**: each source is turned into normal scores (ranks mapped through the
+  normal quantile, robust to the long low-accuracy tail), and the prior mean is their
+  weighted average; the std is the weighted spread across sources. With no target
+  measurement the weights are equal; with some, each source weighs by how well it ranks
+  them (Spearman, negative agreement counts as none).
+- **few-shot** (HELP's setting: k measured target values): a linear model of the target on
+  the sources' values and the architecture's op counts, fitted by bounded least squares
+  (scipy's ``lsq_linear``): the source weights are non-negative, since a source is the same
+  quantity elsewhere, and for costs (latency, energy) so are the op costs, since a
+  network's cost adds up over its operations. With 10 samples this beats choosing the
+  best-agreeing source and a GIN fitted on the samples alone (see ``nasdb transfer eval``).
+  The std is the spread of the same fit over bootstrap resamples of the k values.
+
+The prior keeps its source matrix, so :meth:`Prior.update` refits on new measurements
+without the database: search algorithms use it that way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nasdb.errors import NasdbError, UnknownName
+
+MODELS = ("auto", "zero-shot", "few-shot")
+FEW_SHOT_MIN = 3  # fewer target values than this: few-shot falls back to zero-shot weights
+BOOTSTRAP = 24
+
+
+@dataclass(frozen=True)
+class Setting:
+    task: str | None
+    device: str | None
+
+    def describe(self) -> str:
+        return "/".join(x for x in (self.task, self.device) if x is not None) or "-"
+
+
+@dataclass
+class Prior:
+    """A mean and std for the target at every architecture index of the space (NaN where the
+    catalog knows no source value). ``scale`` is ``"target"`` once fitted to target values
+    (few-shot), else ``"normal score"`` (zero-shot: ranks, not units)."""
+
+    space: str
+    metric: str
+    target: Setting
+    direction: str
+    model: str
+    k: int
+    mean: np.ndarray
+    std: np.ndarray
+    sources: list[Setting]
+    weights: np.ndarray
+    scale: str
+    _values: np.ndarray = field(repr=False)  # (size, n_sources), NaN where unmeasured
+    _counts: np.ndarray = field(repr=False)  # (size, n_ops) op counts
+    _cost: bool = field(repr=False, default=False)
+    seed: int = field(repr=False, default=0)
+
+    @property
+    def known(self) -> np.ndarray:
+        return np.flatnonzero(~np.isnan(self.mean))
+
+    def score(self) -> np.ndarray:
+        """The mean oriented so that higher is more promising; -inf where unknown."""
+        sign = 1.0 if self.direction == "max" else -1.0
+        return np.where(np.isnan(self.mean), -np.inf, sign * self.mean)
+
+    def best(self, n: int, among: np.ndarray | None = None) -> np.ndarray:
+        """The n most promising architectures (of ``among``, if given), best first."""
+        pool = self.known if among is None else np.asarray(among, dtype=np.int64)
+        s = self.score()[pool]
+        keep = np.isfinite(s)
+        pool, s = pool[keep], s[keep]
+        return pool[np.argsort(-s, kind="stable")[:n]]
+
+    def update(self, observed: Mapping[int, float], model: str = "auto") -> Prior:
+        """The prior refitted with target measurements (architecture index -> value)."""
+        return _fit(
+            self.space, self.metric, self.target, self.direction, self.sources,
+            self._values, self._counts, self._cost, observed, model, self.seed,
+        )  # fmt: skip
+
+
+def settings(db, space: str, metric: str) -> list[Setting]:
+    """Every (task, device) of ``metric`` in ``space``."""
+    found = {Setting(k.task, k.device) for k in db.keys() if k.space == space and k.metric == metric}
+    return sorted(found, key=lambda s: (s.task or "", s.device or ""))
+
+
+def _leaks(candidate: Setting, target: Setting) -> bool:
+    """A source on the target device, or of the target task for a task metric, would show
+    the target itself (HELP's raspi4 column is HW-NAS-Bench's, for instance)."""
+    if target.device is not None:
+        return candidate.device == target.device
+    return candidate.task == target.task
+
+
+def build(
+    db,
+    space: str,
+    *,
+    task: str | None = None,
+    metric: str,
+    device: str | None = None,
+    observed: Mapping | None = None,
+    sources: Sequence[str] | None = None,
+    model: str = "auto",
+    seed: int = 0,
+) -> Prior:
+    """See :meth:`nasdb.db.Database.prior`."""
+    from nasdb.benchmark import default_direction
+
+    if model not in MODELS:
+        raise UnknownName(f"prior model {model!r}; expected one of {', '.join(MODELS)}")
+    if space not in db.spaces():
+        raise UnknownName(f"space {space!r} is not in the catalog; it has: {', '.join(db.spaces())}")
+    every = settings(db, space, metric)
+    if not every:
+        have = ", ".join(db.metrics(space))
+        raise UnknownName(f"{space}: no metric {metric!r}; available: {have}")
+    tasks = sorted({s.task for s in every if s.task is not None})
+    if task is None and len(tasks) == 1:
+        task = tasks[0]
+    target = Setting(task, device)
+    candidates = [s for s in every if not _leaks(s, target)]
+    if sources is not None:
+        wanted = list(sources)
+        unknown = [w for w in wanted if not any(w in _names(s) for s in every)]
+        if unknown:
+            listed = ", ".join(s.describe() for s in every)
+            raise UnknownName(f"{space} {metric}: no source setting {unknown[0]!r}; have: {listed}")
+        leaking = [w for w in wanted if not any(w in _names(s) for s in candidates)]
+        if leaking:
+            raise NasdbError(
+                f"source {leaking[0]!r} is the target {target.describe()} itself (or shares its "
+                f"{'device' if device else 'task'}): a prior must not read the target"
+            )
+        candidates = [s for s in candidates if any(w in _names(s) for w in wanted)]
+    if not candidates:
+        raise NasdbError(
+            f"{space} {metric}: no source for target {target.describe()}: every setting of "
+            f"this metric is the target's own {'device' if device else 'task'}"
+        )
+    values = np.column_stack([_column(db, space, metric, s) for s in candidates])
+    keep = ~np.all(np.isnan(values), axis=0)
+    candidates = [s for s, k in zip(candidates, keep, strict=True) if k]
+    values = values[:, keep]
+    sp = db.space(space)
+    counts = _op_counts(sp, np.flatnonzero(~np.all(np.isnan(values), axis=1)), sp.size)
+    direction = default_direction(metric)
+    cost = direction == "min" and bool(np.nanmin(values) >= 0)
+    return _fit(space, metric, target, direction, candidates, values, counts, cost,
+                observed or {}, model, seed, sp)  # fmt: skip
+
+
+def _names(s: Setting) -> set[str]:
+    return {s.describe(), *(x for x in (s.task, s.device) if x is not None)}
+
+
+def _column(db, space: str, metric: str, s: Setting) -> np.ndarray:
+    from nasdb.db import _UNSET
+
+    key = db.resolve(
+        space, task=s.task, metric=metric, device=s.device if s.device is not None else _UNSET
+    )
+    return np.asarray(db.column(key)[0 : db.space(space).size], dtype=np.float64)
+
+
+def _op_counts(sp, indices: np.ndarray, size: int) -> np.ndarray:
+    """How often each op occurs in each architecture (from the space's graph form); an op
+    count is the natural unit of a network's cost and a coarse one of its accuracy."""
+    if not hasattr(sp, "graphs") or not len(indices):
+        return np.zeros((size, 0))
+    ops, _ = sp.graphs(indices)
+    n_ops = int(ops.max()) + 1
+    counts = np.zeros((size, n_ops))
+    rows = np.repeat(indices, ops.shape[1])
+    flat = ops.ravel().astype(np.int64)
+    ok = flat >= 0
+    np.add.at(counts, (rows[ok], flat[ok]), 1.0)
+    varying = counts[indices].std(axis=0) > 0
+    return counts[:, varying]
+
+
+def _normal_scores(values: np.ndarray) -> np.ndarray:
+    from scipy.stats import norm, rankdata
+
+    out = np.full_like(values, np.nan)
+    for j in range(values.shape[1]):
+        ok = ~np.isnan(values[:, j])
+        r = rankdata(values[ok, j])
+        out[ok, j] = norm.ppf((r - 0.5) / ok.sum())
+    return out
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    ok = ~(np.isnan(a) | np.isnan(b))
+    if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
+        return 0.0
+    return float(spearmanr(a[ok], b[ok])[0])
+
+
+def _observed(observed: Mapping, sp, size: int) -> tuple[np.ndarray, np.ndarray]:
+    if not observed:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    archs = list(observed)
+    idx = np.asarray(sp.indices(archs) if sp is not None else archs, dtype=np.int64)
+    y = np.asarray([observed[a] for a in archs], dtype=np.float64)
+    if np.isnan(y).any():
+        raise NasdbError("observed target values must be numbers, not NaN")
+    if len(np.unique(idx)) != len(idx):
+        raise NasdbError("observed lists an architecture twice")
+    return idx, y
+
+
+def _fit(space, metric, target, direction, sources, values, counts, cost, observed, model,
+         seed, sp=None) -> Prior:  # fmt: skip
+    size = values.shape[0]
+    idx, y = _observed(observed, sp, size)
+    scores = _normal_scores(values)
+    weights = np.ones(len(sources))
+    if len(idx) >= 2:
+        weights = np.array([max(_spearman(values[idx, j], y), 0.0) ** 2 for j in range(len(sources))])
+        if not weights.any():
+            weights = np.ones(len(sources))
+    weights = weights / weights.sum()
+    have = ~np.isnan(scores)
+    wsum = (have * weights).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.nansum(scores * weights, axis=1) / wsum
+        spread = np.sqrt(np.nansum(weights * (scores - z[:, None]) ** 2, axis=1) / wsum)
+    z[wsum == 0] = np.nan
+    spread[wsum == 0] = np.nan
+    use_few = model == "few-shot" or (model == "auto" and len(idx) >= FEW_SHOT_MIN)
+    if model == "few-shot" and len(idx) < FEW_SHOT_MIN:
+        raise NasdbError(
+            f"a few-shot prior needs at least {FEW_SHOT_MIN} observed target values; "
+            f"got {len(idx)}"
+        )
+    if not use_few:
+        mean, std, scale, name = z, spread, "normal score", "zero-shot"
+    else:
+        mean, std = _few_shot(values, z, weights, counts, cost, idx, y, seed)
+        scale, name = "target", "few-shot"
+    return Prior(space, metric, target, direction, name, len(idx), mean, std, list(sources),
+                 weights, scale, values, counts, cost, seed)  # fmt: skip
+
+
+def _design(values: np.ndarray, z: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Sources scaled to mean 1 (gaps filled from the zero-shot mean, mapped linearly onto
+    each source), then op counts, then an intercept."""
+    filled = values.copy()
+    for j in range(values.shape[1]):
+        col = values[:, j]
+        gap = np.isnan(col) & ~np.isnan(z)
+        if gap.any():
+            ok = ~np.isnan(col) & ~np.isnan(z)
+            b, a = np.polyfit(z[ok], col[ok], 1) if ok.sum() > 1 else (0.0, np.nanmean(col))
+            filled[gap, j] = a + b * z[gap]
+    scale = np.nanmean(np.abs(filled), axis=0)
+    scale[scale == 0] = 1.0
+    return np.column_stack([filled / scale, counts, np.ones(len(values))])
+
+
+def _few_shot(values, z, weights, counts, cost, idx, y, seed) -> tuple[np.ndarray, np.ndarray]:
+    """Three linear models of the target, averaged with weights 1 / (leave-one-out MSE)^2:
+    on every source and the op counts; on the agreement-weighted mix of the sources alone
+    (robust when few, noisy values make the first overfit); on that mix and the op counts."""
+    from scipy.optimize import lsq_linear
+
+    design = _design(values, z, counts)
+    n_src, n_ops = values.shape[1], counts.shape[1]
+    mix = design[:, :n_src] @ weights
+    ones = np.ones(len(design))
+    sign = 0.0 if cost else -np.inf  # costs: every coefficient non-negative (a cost adds up)
+    models = [
+        (design, np.concatenate([np.zeros(n_src), np.full(n_ops + 1, sign)])),
+        (np.column_stack([mix, ones]), np.array([0.0, -np.inf])),
+        (np.column_stack([mix, counts, ones]), np.concatenate([[0.0], np.full(n_ops + 1, sign)])),
+    ]
+    known = ~np.isnan(design).any(axis=1)
+
+    def coef(x: np.ndarray, lower: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return lsq_linear(x[idx[rows]], y[rows], bounds=(lower, np.inf), method="bvls").x
+
+    everything = np.arange(len(idx))
+    errors = []
+    for x, lower in models:
+        loo = [
+            x[idx[i]] @ coef(x, lower, np.delete(everything, i)) - y[i] for i in everything
+        ]
+        errors.append(max(float(np.mean(np.square(loo))), 1e-12))
+    share = 1.0 / np.square(errors)
+    share /= share.sum()
+
+    def predict(rows: np.ndarray) -> np.ndarray:
+        out = np.full(len(design), np.nan)
+        out[known] = sum(
+            w * (x[known] @ coef(x, lower, rows)) for w, (x, lower) in zip(share, models, strict=True)
+        )
+        return out
+
+    rng = np.random.default_rng(seed)
+    boots = np.stack([predict(rng.integers(0, len(idx), len(idx))) for _ in range(BOOTSTRAP)])
+    return predict(everything), boots.std(axis=0)
