@@ -219,6 +219,9 @@ class Problem:
         self._flat = self._table.ravel() if self._table is not None else None
         self._proxy = bench.proxy
         self._neighbours: dict[int, np.ndarray] = {}
+        self._prior = getattr(bench, "prior", None)  # see nasdb.transfer.attach
+        self.prior_shots = getattr(bench, "prior_shots", 0)
+        self._sign = float(bench.signs[0])
 
     @property
     def has_proxy(self) -> bool:
@@ -229,6 +232,31 @@ class Problem:
         if self._proxy is None:
             raise NasdbError(f"{self.space}: this benchmark was built without proxy=")
         return self._proxy[np.asarray(indices, dtype=np.int64)]
+
+    @property
+    def has_prior(self) -> bool:
+        return self._prior is not None
+
+    def prior_best(self, n: int, told: dict[int, float] | None = None) -> np.ndarray:
+        """The n valid architectures the transfer prior rates best, not yet in ``told``
+        (index -> fitness); with ``prior_shots`` measurements told, refitted on them."""
+        told = told or {}
+        prior = self._prior
+        if self.prior_shots and len(told) >= 3:
+            prior = prior.update({i: f * self._sign for i, f in told.items()})
+        pool = self.valid[~np.isin(self.valid, list(told))]
+        return prior.best(n, among=pool)
+
+    def prior_score(self) -> np.ndarray:
+        """The prior's mean as normal scores over every index (higher = more promising,
+        -inf where invalid or unknown), for optimizers that sample from it."""
+        from scipy.stats import norm, rankdata
+
+        raw = self._prior.score()
+        out = np.full(self.size, -np.inf)
+        ok = np.isfinite(raw) & self._mask
+        out[ok] = norm.ppf((rankdata(raw[ok]) - 0.5) / ok.sum())
+        return out
 
     def sample(self, rng: np.random.Generator, n: int = 1) -> np.ndarray:
         """n valid architectures uniformly at random, with replacement."""

@@ -345,3 +345,7 @@ def report_(run_id: str, output: Path | None, x: str, home: Path | None) -> None
 from nasdb.surrogate_cli import surrogate  # noqa: E402
 
 main.add_command(surrogate)
+
+from nasdb.transfer_cli import transfer  # noqa: E402
+
+main.add_command(transfer)

@@ -422,11 +422,16 @@ class Database:
         miss=None,
         proxy: str | None = None,
         surrogate: str | None = None,
+        prior=None,
     ):
-        """An objective for search algorithms; see :func:`nasdb.benchmark.build`."""
+        """An objective for search algorithms; see :func:`nasdb.benchmark.build`.
+
+        ``prior``: a transfer prior for the first objective that optimizers may start from
+        (``"zero-shot"``, ``"few-shot:K"``, ``"auto"`` or a Prior; see
+        :func:`nasdb.transfer.attach`)."""
         from nasdb import benchmark
 
-        return benchmark.build(
+        bench = benchmark.build(
             self,
             space,
             task,
@@ -440,6 +445,11 @@ class Database:
             proxy=proxy,
             surrogate=surrogate,
         )
+        if prior is not None:
+            from nasdb import transfer
+
+            transfer.attach(self, bench, prior)
+        return bench
 
     def prior(
         self,

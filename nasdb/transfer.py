@@ -95,7 +95,9 @@ class Prior:
 
 def settings(db, space: str, metric: str) -> list[Setting]:
     """Every (task, device) of ``metric`` in ``space``."""
-    found = {Setting(k.task, k.device) for k in db.keys() if k.space == space and k.metric == metric}
+    found = {
+        Setting(k.task, k.device) for k in db.keys() if k.space == space and k.metric == metric
+    }
     return sorted(found, key=lambda s: (s.task or "", s.device or ""))
 
 
@@ -125,7 +127,9 @@ def build(
     if model not in MODELS:
         raise UnknownName(f"prior model {model!r}; expected one of {', '.join(MODELS)}")
     if space not in db.spaces():
-        raise UnknownName(f"space {space!r} is not in the catalog; it has: {', '.join(db.spaces())}")
+        raise UnknownName(
+            f"space {space!r} is not in the catalog; it has: {', '.join(db.spaces())}"
+        )
     every = settings(db, space, metric)
     if not every:
         have = ", ".join(db.metrics(space))
@@ -234,7 +238,9 @@ def _fit(space, metric, target, direction, sources, values, counts, cost, observ
     scores = _normal_scores(values)
     weights = np.ones(len(sources))
     if len(idx) >= 2:
-        weights = np.array([max(_spearman(values[idx, j], y), 0.0) ** 2 for j in range(len(sources))])
+        weights = np.array(
+            [max(_spearman(values[idx, j], y), 0.0) ** 2 for j in range(len(sources))]
+        )
         if not weights.any():
             weights = np.ones(len(sources))
     weights = weights / weights.sum()
@@ -248,8 +254,7 @@ def _fit(space, metric, target, direction, sources, values, counts, cost, observ
     use_few = model == "few-shot" or (model == "auto" and len(idx) >= FEW_SHOT_MIN)
     if model == "few-shot" and len(idx) < FEW_SHOT_MIN:
         raise NasdbError(
-            f"a few-shot prior needs at least {FEW_SHOT_MIN} observed target values; "
-            f"got {len(idx)}"
+            f"a few-shot prior needs at least {FEW_SHOT_MIN} observed target values; got {len(idx)}"
         )
     if not use_few:
         mean, std, scale, name = z, spread, "normal score", "zero-shot"
@@ -300,9 +305,7 @@ def _few_shot(values, z, weights, counts, cost, idx, y, seed) -> tuple[np.ndarra
     everything = np.arange(len(idx))
     errors = []
     for x, lower in models:
-        loo = [
-            x[idx[i]] @ coef(x, lower, np.delete(everything, i)) - y[i] for i in everything
-        ]
+        loo = [x[idx[i]] @ coef(x, lower, np.delete(everything, i)) - y[i] for i in everything]
         errors.append(max(float(np.mean(np.square(loo))), 1e-12))
     share = 1.0 / np.square(errors)
     share /= share.sum()
@@ -310,10 +313,33 @@ def _few_shot(values, z, weights, counts, cost, idx, y, seed) -> tuple[np.ndarra
     def predict(rows: np.ndarray) -> np.ndarray:
         out = np.full(len(design), np.nan)
         out[known] = sum(
-            w * (x[known] @ coef(x, lower, rows)) for w, (x, lower) in zip(share, models, strict=True)
+            w * (x[known] @ coef(x, lower, rows))
+            for w, (x, lower) in zip(share, models, strict=True)
         )
         return out
 
     rng = np.random.default_rng(seed)
     boots = np.stack([predict(rng.integers(0, len(idx), len(idx))) for _ in range(BOOTSTRAP)])
     return predict(everything), boots.std(axis=0)
+
+
+def attach(db, bench, spec) -> None:
+    """Give a Benchmark a prior for its first objective: ``spec`` is ``"zero-shot"`` (or
+    ``"auto"``), ``"few-shot:K"`` (optimizers first measure K random architectures and
+    refit the prior on them) or a :class:`Prior`."""
+    shots = 0
+    if isinstance(spec, str):
+        kind, _, k = spec.partition(":")
+        if kind == "few-shot" and k.isdigit() and int(k) >= FEW_SHOT_MIN:
+            shots = int(k)
+        elif spec not in ("auto", "zero-shot"):
+            raise UnknownName(
+                f"--prior {spec!r}: expected auto, zero-shot or few-shot:K with K >= {FEW_SHOT_MIN}"
+            )
+        first = bench.objectives[0]
+        spec = build(db, bench.space_name, task=bench.task, metric=first.metric,
+                     device=first.device, model="zero-shot")  # fmt: skip
+    elif not isinstance(spec, Prior):
+        raise UnknownName(f"prior must be a name or a nasdb.transfer.Prior; got {spec!r}")
+    bench.prior = spec
+    bench.prior_shots = shots

@@ -22,6 +22,7 @@ REGISTRY: dict[str, str] = {
     "nevonas": "nasdb.optimizers.nevonas:NEvoNAS",
     "pevonas": "nasdb.optimizers.pevonas:PEvoNAS",
     "mo-hdnas": "nasdb.optimizers.mo_hdnas:MOHDNAS",
+    "zs": "nasdb.optimizers.prior_order:PriorOrder",
 }
 
 

@@ -1,11 +1,13 @@
 """Local search (White et al. 2021): from the best architecture so far, evaluate its
 neighbours in random order and move to the best one that improves; at a local optimum,
-restart from a random architecture. Architectures already evaluated are not asked again."""
+restart from a random architecture. Architectures already evaluated are not asked again.
+With a transfer prior, the first centre is the best of the prior's top candidates."""
 
 from __future__ import annotations
 
 from nasdb.benchmark import Problem
 from nasdb.optimizers.base import Optimizer
+from nasdb.optimizers.prior_seeds import PriorSeeds
 
 
 class LocalSearch(Optimizer):
@@ -19,8 +21,16 @@ class LocalSearch(Optimizer):
         self._centre: int | None = None
         self._restart = False
         self._best: int | None = None
+        self._seeds = PriorSeeds(problem, self.rng, initial) if problem.has_prior else None
+        if self._seeds is not None:
+            self._todo = []
 
     def ask(self) -> int:
+        if self._seeds is not None:
+            index = self._seeds.next()
+            if index is not None:
+                return index
+            self._seeds = None
         if len(self.seen) >= self.problem.n_valid:  # everything evaluated: repeats only
             return int(self.problem.sample(self.rng, 1)[0])
         while True:
@@ -48,6 +58,8 @@ class LocalSearch(Optimizer):
         self._todo = [a for a in self.rng.permutation(near).tolist() if a not in self.seen]
 
     def tell(self, index: int, fitness: float) -> None:
+        if self._seeds is not None:
+            self._seeds.tell(index, fitness)
         self.seen[index] = fitness
         if self._best is None or fitness > self.seen[self._best]:
             self._best = index

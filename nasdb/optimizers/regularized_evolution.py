@@ -7,11 +7,13 @@ import numpy as np
 
 from nasdb.benchmark import Problem
 from nasdb.optimizers.base import Optimizer, Uniforms
+from nasdb.optimizers.prior_seeds import PriorSeeds
 
 
 class RegularizedEvolution(Optimizer):
     """``proxy_pool > 0`` on a benchmark built with ``proxy=`` seeds the population with
-    the best-scored architectures of that many random ones, at no training cost."""
+    the best-scored architectures of that many random ones, at no training cost; on a
+    benchmark with a transfer prior, the population starts from the prior's best."""
 
     name = "rea"
 
@@ -38,6 +40,7 @@ class RegularizedEvolution(Optimizer):
             pool = problem.sample(self.rng, max(proxy_pool, population_size))
             score = np.nan_to_num(problem.proxy(pool), nan=-np.inf)
             self._initial = pool[np.argsort(score, kind="stable")[-population_size:]].tolist()
+        self._seeds = PriorSeeds(problem, self.rng, population_size) if problem.has_prior else None
 
     @property
     def population(self) -> list[tuple[int, float]]:
@@ -46,7 +49,11 @@ class RegularizedEvolution(Optimizer):
         return [(self._archs[i], self._fits[i]) for i in order]
 
     def ask(self) -> int:
-        if self._initial:
+        if self._seeds is not None and len(self._archs) < self.population_size:
+            index = self._seeds.next()
+            if index is not None:
+                return index
+        if self._initial and self._seeds is None:
             return self._initial.pop()
         n, fits = len(self._fits), self._fits
         # tournament over sample_size members drawn with replacement
@@ -58,6 +65,8 @@ class RegularizedEvolution(Optimizer):
         return self.problem.mutate(self._archs[k], self._u)
 
     def tell(self, index: int, fitness: float) -> None:
+        if self._seeds is not None:
+            self._seeds.tell(index, fitness)
         if len(self._archs) < self.population_size:
             self._archs.append(index)
             self._fits.append(fitness)
