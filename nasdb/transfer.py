@@ -88,9 +88,18 @@ class Prior:
     def update(self, observed: Mapping[int, float], model: str = "auto") -> Prior:
         """The prior refitted with target measurements (architecture index -> value)."""
         return _fit(
-            self.space, self.metric, self.target, self.direction, self.sources,
-            self._values, self._counts, self._cost, observed, model, self.seed,
-        )  # fmt: skip
+            self.space,
+            self.metric,
+            self.target,
+            self.direction,
+            self.sources,
+            self._values,
+            self._counts,
+            self._cost,
+            observed,
+            model,
+            self.seed,
+        )
 
 
 def settings(db, space: str, metric: str) -> list[Setting]:
@@ -165,8 +174,20 @@ def build(
     counts = _op_counts(sp, np.flatnonzero(~np.all(np.isnan(values), axis=1)), sp.size)
     direction = default_direction(metric)
     cost = direction == "min" and bool(np.nanmin(values) >= 0)
-    return _fit(space, metric, target, direction, candidates, values, counts, cost,
-                observed or {}, model, seed, sp)  # fmt: skip
+    return _fit(
+        space,
+        metric,
+        target,
+        direction,
+        candidates,
+        values,
+        counts,
+        cost,
+        observed or {},
+        model,
+        seed,
+        sp,
+    )
 
 
 def _names(s: Setting) -> set[str]:
@@ -231,8 +252,9 @@ def _observed(observed: Mapping, sp, size: int) -> tuple[np.ndarray, np.ndarray]
     return idx, y
 
 
-def _fit(space, metric, target, direction, sources, values, counts, cost, observed, model,
-         seed, sp=None) -> Prior:  # fmt: skip
+def _fit(
+    space, metric, target, direction, sources, values, counts, cost, observed, model, seed, sp=None
+) -> Prior:
     size = values.shape[0]
     idx, y = _observed(observed, sp, size)
     scores = _normal_scores(values)
@@ -261,8 +283,23 @@ def _fit(space, metric, target, direction, sources, values, counts, cost, observ
     else:
         mean, std = _few_shot(values, z, weights, counts, cost, idx, y, seed)
         scale, name = "target", "few-shot"
-    return Prior(space, metric, target, direction, name, len(idx), mean, std, list(sources),
-                 weights, scale, values, counts, cost, seed)  # fmt: skip
+    return Prior(
+        space,
+        metric,
+        target,
+        direction,
+        name,
+        len(idx),
+        mean,
+        std,
+        list(sources),
+        weights,
+        scale,
+        values,
+        counts,
+        cost,
+        seed,
+    )
 
 
 def _design(values: np.ndarray, z: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -337,8 +374,14 @@ def attach(db, bench, spec) -> None:
                 f"--prior {spec!r}: expected auto, zero-shot or few-shot:K with K >= {FEW_SHOT_MIN}"
             )
         first = bench.objectives[0]
-        spec = build(db, bench.space_name, task=bench.task, metric=first.metric,
-                     device=first.device, model="zero-shot")  # fmt: skip
+        spec = build(
+            db,
+            bench.space_name,
+            task=bench.task,
+            metric=first.metric,
+            device=first.device,
+            model="zero-shot",
+        )
     elif not isinstance(spec, Prior):
         raise UnknownName(f"prior must be a name or a nasdb.transfer.Prior; got {spec!r}")
     bench.prior = spec

@@ -52,10 +52,23 @@ def transfer() -> None:
     help="Write rank.csv, search.csv, results.jsonl and transfer.png here.",
 )
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None)
-def eval_(space, metric, targets, shots, draws, seeds, budget, algorithm, no_search, protocol,
-          report_dir, home) -> None:  # fmt: skip
+def eval_(
+    space,
+    metric,
+    targets,
+    shots,
+    draws,
+    seeds,
+    budget,
+    algorithm,
+    no_search,
+    protocol,
+    report_dir,
+    home,
+) -> None:
     """Each setting of METRIC in SPACE as the target, all others as sources."""
-    from nasdb import optimizers, transfer as tr, transfer_eval
+    from nasdb import optimizers, transfer_eval
+    from nasdb import transfer as tr
     from nasdb.db import connect
 
     db = connect(home)
@@ -65,8 +78,10 @@ def eval_(space, metric, targets, shots, draws, seeds, budget, algorithm, no_sea
             raise NasdbError(f"{name} must be positive; got {value}")
     if protocol == "help":
         if (space, metric) != ("nb201", "latency"):
-            raise NasdbError("--protocol help is HELP's NB201 setting: nasdb transfer eval nb201 "
-                             "--metric latency --protocol help")  # fmt: skip
+            raise NasdbError(
+                "--protocol help is HELP's NB201 setting: nasdb transfer eval nb201 "
+                "--metric latency --protocol help"
+            )
         rank, search = transfer_eval.help_rows(db, draws), []
     else:
         every = tr.settings(db, space, metric) if space in db.spaces() else []
@@ -80,8 +95,11 @@ def eval_(space, metric, targets, shots, draws, seeds, budget, algorithm, no_sea
                 listed = ", ".join(s.describe() for s in every)
                 raise NasdbError(f"--targets {targets!r}: none of {space} {metric}'s: {listed}")
         rank = transfer_eval.rank_rows(db, space, metric, chosen, _ints(shots, "--shots"), draws)
-        search = [] if no_search else transfer_eval.search_rows(
-            db, space, metric, chosen, algorithm, seeds, budget)  # fmt: skip
+        search = (
+            []
+            if no_search
+            else transfer_eval.search_rows(db, space, metric, chosen, algorithm, seeds, budget)
+        )
     for rows in (rank, search):
         if rows:
             click.echo(table(list(rows[0]), [list(r.values()) for r in rows]))
@@ -90,8 +108,10 @@ def eval_(space, metric, targets, shots, draws, seeds, budget, algorithm, no_sea
         without = [r["evals_to_top1_median"] for r in search if r["prior"] == "none"]
         import numpy as np
 
-        click.echo(f"median over targets of evaluations to the top 1 %: {np.median(without):g} "
-                   f"without the prior, {np.median(with_prior):g} with it")  # fmt: skip
+        click.echo(
+            f"median over targets of evaluations to the top 1 %: {np.median(without):g} "
+            f"without the prior, {np.median(with_prior):g} with it"
+        )
     if report_dir is not None:
         report_dir.mkdir(parents=True, exist_ok=True)
         for name, rows in (("rank.csv", rank), ("search.csv", search)):
@@ -102,7 +122,9 @@ def eval_(space, metric, targets, shots, draws, seeds, budget, algorithm, no_sea
                     writer.writerows(rows)
         with open(report_dir / "results.jsonl", "w") as fh:
             for row in rank + search:
-                fh.write(json.dumps({"bench": "transfer", "space": space, "metric": metric, **row})
-                         + "\n")  # fmt: skip
+                fh.write(
+                    json.dumps({"bench": "transfer", "space": space, "metric": metric, **row})
+                    + "\n"
+                )
         transfer_eval.plot(rank if protocol == "loo" else [], search, report_dir / "transfer.png")
         click.echo(f"wrote {report_dir}")

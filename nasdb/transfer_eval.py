@@ -18,9 +18,16 @@ from nasdb import transfer
 
 # HELP, Table 2 (NAS-Bench-201, 10 samples): Spearman ρ of HELP on each meta-test device.
 HELP_SOURCES = (
-    "gtx1080ti_bs1", "gtx1080ti_bs32", "gtx1080ti_bs256", "xeon_silver_4114",
-    "xeon_silver_4210r", "samsung_a50", "pixel3", "essential_ph1", "samsung_s7",
-)  # fmt: skip
+    "gtx1080ti_bs1",
+    "gtx1080ti_bs32",
+    "gtx1080ti_bs256",
+    "xeon_silver_4114",
+    "xeon_silver_4210r",
+    "samsung_a50",
+    "pixel3",
+    "essential_ph1",
+    "samsung_s7",
+)
 HELP_PUBLISHED = {
     "titan_rtx_bs256": 0.987,
     "xeon_gold_6226": 0.989,
@@ -86,8 +93,15 @@ def rank_rows(
         scored = measured if query is None else query
         if trim:
             draw_from, scored = _trim(draw_from, truth), _trim(scored, truth)
-        base = transfer.build(db, space, task=target.task, metric=metric, device=target.device,
-                              sources=sources, model="zero-shot")  # fmt: skip
+        base = transfer.build(
+            db,
+            space,
+            task=target.task,
+            metric=metric,
+            device=target.device,
+            sources=sources,
+            model="zero-shot",
+        )
         for k in shots:
             rhos, taus = [], []
             for draw in range(draws if k else 1):
@@ -98,9 +112,16 @@ def rank_rows(
                 rhos.append(rho)
                 taus.append(tau)
             rho, rho_ci = _ci(rhos)
-            rows.append({"target": target.describe(), "k": k, "spearman": round(rho, 4),
-                         "spearman_ci": round(rho_ci, 4), "kendall": round(float(np.mean(taus)), 4),
-                         "draws": len(rhos)})  # fmt: skip
+            rows.append(
+                {
+                    "target": target.describe(),
+                    "k": k,
+                    "spearman": round(rho, 4),
+                    "spearman_ci": round(rho_ci, 4),
+                    "kendall": round(float(np.mean(taus)), 4),
+                    "draws": len(rhos),
+                }
+            )
     return rows
 
 
@@ -116,21 +137,36 @@ def help_rows(db, draws: int = 20) -> list[dict]:
         target = transfer.Setting("cifar10", device)
         truth = _truth(db, "nb201", "latency", target)
         pool, query = _trim(np.arange(900), truth), _trim(np.arange(900, 1900), truth)
-        base = transfer.build(db, "nb201", task="cifar10", metric="latency", device=device,
-                              sources=sources, model="zero-shot")  # fmt: skip
+        base = transfer.build(
+            db,
+            "nb201",
+            task="cifar10",
+            metric="latency",
+            device=device,
+            sources=sources,
+            model="zero-shot",
+        )
         ours_all, ours_trim, agree = [], [], []
         for draw in range(draws):
             picked = np.random.default_rng(draw).choice(pool, 10, replace=False)
             prior = base.update({int(i): float(truth[i]) for i in picked})
             ours_all.append(spearmanr(prior.mean, truth)[0])
             ours_trim.append(spearmanr(prior.mean[query], truth[query])[0])
-            best = max(range(base._values.shape[1]),
-                       key=lambda j: spearmanr(base._values[picked, j], truth[picked])[0])  # fmt: skip
+            best = max(
+                range(base._values.shape[1]),
+                key=lambda j: spearmanr(base._values[picked, j], truth[picked])[0],
+            )
             agree.append(spearmanr(base._values[query, best], truth[query])[0])
-        rows.append({"device": device, "help_published": published,
-                     "nasdb_trimmed": round(float(np.mean(ours_trim)), 4),
-                     "nasdb_all": round(float(np.mean(ours_all)), 4),
-                     "best_source_trimmed": round(float(np.mean(agree)), 4), "draws": draws})  # fmt: skip
+        rows.append(
+            {
+                "device": device,
+                "help_published": published,
+                "nasdb_trimmed": round(float(np.mean(ours_trim)), 4),
+                "nasdb_all": round(float(np.mean(ours_all)), 4),
+                "best_source_trimmed": round(float(np.mean(agree)), 4),
+                "draws": draws,
+            }
+        )
     return rows
 
 
@@ -152,8 +188,13 @@ def search_rows(
     rows = []
     for target in targets:
         for use in (None, prior):
-            bench = db.benchmark(space, target.task, metric, prior=use,
-                                 device=target.device if target.device else _UNSET)  # fmt: skip
+            bench = db.benchmark(
+                space,
+                target.task,
+                metric,
+                prior=use,
+                device=target.device if target.device else _UNSET,
+            )
             sign = bench.signs[0]
             column = bench._primary[bench.fidelity] * sign
             best = column[bench.valid].max()
@@ -167,11 +208,17 @@ def search_rows(
                 for n in REGRET_AT:
                     regrets[n].append(best - seen[min(n, len(seen)) - 1])
             found = np.asarray(hits, dtype=float)
-            row = {"target": target.describe(), "prior": use or "none", "algorithm": algorithm,
-                   "seeds": seeds, "budget": budget,
-                   "reached_top1": int(np.isfinite(found).sum()),
-                   "evals_to_top1_median": float(np.nanmedian(np.where(np.isnan(found),
-                                                                       budget + 1, found)))}  # fmt: skip
+            row = {
+                "target": target.describe(),
+                "prior": use or "none",
+                "algorithm": algorithm,
+                "seeds": seeds,
+                "budget": budget,
+                "reached_top1": int(np.isfinite(found).sum()),
+                "evals_to_top1_median": float(
+                    np.nanmedian(np.where(np.isnan(found), budget + 1, found))
+                ),
+            }
             for n in REGRET_AT:
                 mean, ci = _ci(regrets[n])
                 row[f"regret@{n}"] = round(mean, 4)
@@ -198,8 +245,14 @@ def plot(rank: list[dict], search: list[dict], path) -> None:
     names = list(dict.fromkeys(r["target"] for r in search))
     x = np.arange(len(names))
     for offset, use in ((-0.2, False), (0.2, True)):
-        vals = [next(r["evals_to_top1_median"] for r in search
-                     if r["target"] == n and (r["prior"] != "none") == use) for n in names]  # fmt: skip
+        vals = [
+            next(
+                r["evals_to_top1_median"]
+                for r in search
+                if r["target"] == n and (r["prior"] != "none") == use
+            )
+            for n in names
+        ]
         axes[1].bar(x + offset, vals, width=0.4, label="with prior" if use else "without")
     axes[1].set_xticks(x, names, rotation=45, ha="right", fontsize=7)
     axes[1].set(ylabel="evaluations to top 1 % (median)", title="search")
