@@ -170,7 +170,9 @@ def _fidelity(value: str | None):
     return int(value)
 
 
-def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None):
+def _benchmark(
+    db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None, prior=None
+):
     from nasdb.db import _UNSET
 
     return db.benchmark(
@@ -182,6 +184,7 @@ def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, s
         source=source,
         proxy=proxy,
         surrogate=surrogate,
+        prior=prior,
     )
 
 
@@ -202,6 +205,11 @@ def _search_options(fn):
                 default=None,
                 help="Fitted surrogate answering where the table has no value ('auto': best).",
             ),
+            click.option(
+                "--prior",
+                default=None,
+                help="Transfer prior from the other tasks/devices: zero-shot, few-shot:K or auto.",
+            ),
             click.option("--budget", type=int, default=None, help="Evaluations (default 100)."),
             click.option("--seconds", type=float, default=None, help="Simulated training seconds."),
             home_option,
@@ -220,7 +228,7 @@ def _search_options(fn):
 @click.option("--save/--no-save", default=True, show_default=True, help="Store in the catalog.")
 @_search_options
 def search(space, task, algorithm, seed, params, save, metrics, device, fidelity, source, proxy,
-           surrogate, budget, seconds, home) -> None:  # fmt: skip
+           surrogate, prior, budget, seconds, home) -> None:  # fmt: skip
     """One search run on a benchmark; the trajectory goes to the catalog's runs view."""
     import numpy as np
 
@@ -228,7 +236,9 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     from nasdb.db import connect
 
     db = connect(home)
-    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate)
+    bench = _benchmark(
+        db, space, task, metrics, device, fidelity, source, proxy, surrogate, prior
+    )
     traj = runner.run(
         algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
     )
@@ -271,7 +281,7 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
 )
 @_search_options
 def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, device, fidelity,
-            source, proxy, surrogate, budget, seconds, home) -> None:  # fmt: skip
+            source, proxy, surrogate, prior, budget, seconds, home) -> None:  # fmt: skip
     """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
     from nasdb import optimizers, runner
     from nasdb.db import connect
@@ -286,7 +296,9 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, de
     for text in benches:
         space, _, task = text.partition("/")
         benchmarks.append(
-            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy, surrogate)
+            _benchmark(
+                db, space, task or None, metrics, device, fidelity, source, proxy, surrogate, prior
+            )
         )
     table = runner.compare(
         algorithms,

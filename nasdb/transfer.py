@@ -110,12 +110,17 @@ def settings(db, space: str, metric: str) -> list[Setting]:
     return sorted(found, key=lambda s: (s.task or "", s.device or ""))
 
 
+def _dataset(task: str | None) -> str | None:
+    """The data behind a task: NB201's ``cifar10-valid`` is CIFAR-10 with another split."""
+    return task.removesuffix("-valid") if task is not None else None
+
+
 def _leaks(candidate: Setting, target: Setting) -> bool:
-    """A source on the target device, or of the target task for a task metric, would show
+    """A source on the target device, or on the target's data for a task metric, would show
     the target itself (HELP's raspi4 column is HW-NAS-Bench's, for instance)."""
     if target.device is not None:
         return candidate.device == target.device
-    return candidate.task == target.task
+    return _dataset(candidate.task) == _dataset(target.task)
 
 
 def build(
@@ -281,7 +286,7 @@ def _fit(
     if not use_few:
         mean, std, scale, name = z, spread, "normal score", "zero-shot"
     else:
-        mean, std = _few_shot(values, z, weights, counts, cost, idx, y, seed)
+        mean, std = _few_shot(values if cost else scores, z, weights, counts, cost, idx, y, seed)
         scale, name = "target", "few-shot"
     return Prior(
         space,

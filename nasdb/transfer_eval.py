@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nasdb import transfer
+from nasdb.errors import NasdbError
 
 # HELP, Table 2 (NAS-Bench-201, 10 samples): Spearman ρ of HELP on each meta-test device.
 HELP_SOURCES = (
@@ -103,6 +104,11 @@ def rank_rows(
             model="zero-shot",
         )
         for k in shots:
+            if k > len(draw_from):
+                raise NasdbError(
+                    f"k={k} target samples, but {target.describe()} has only {len(draw_from):,} "
+                    "architectures to draw from"
+                )
             rhos, taus = [], []
             for draw in range(draws if k else 1):
                 rng = np.random.default_rng(draw)
