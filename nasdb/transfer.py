@@ -115,10 +115,10 @@ def _dataset(task: str | None) -> str | None:
     return task.removesuffix("-valid") if task is not None else None
 
 
-def _leaks(candidate: Setting, target: Setting) -> bool:
-    """A source on the target device, or on the target's data for a task metric, would show
-    the target itself (HELP's raspi4 column is HW-NAS-Bench's, for instance)."""
-    if target.device is not None:
+def _leaks(candidate: Setting, target: Setting, by_device: bool) -> bool:
+    """A source on the target device (for a new device), or on the target's data (for a new
+    task), would show the target itself (HELP's raspi4 column is HW-NAS-Bench's, say)."""
+    if by_device:
         return candidate.device == target.device
     return _dataset(candidate.task) == _dataset(target.task)
 
@@ -152,7 +152,10 @@ def build(
     if task is None and len(tasks) == 1:
         task = tasks[0]
     target = Setting(task, device)
-    candidates = [s for s in every if not _leaks(s, target)]
+    # A metric measured on several devices transfers across devices; on one device (e.g.
+    # TransNAS-Bench-101's GPU), across tasks.
+    by_device = device is not None and len({s.device for s in every}) > 1
+    candidates = [s for s in every if not _leaks(s, target, by_device)]
     if sources is not None:
         wanted = list(sources)
         unknown = [w for w in wanted if not any(w in _names(s) for s in every)]
@@ -163,7 +166,7 @@ def build(
         if leaking:
             raise NasdbError(
                 f"source {leaking[0]!r} is the target {target.describe()} itself (or shares its "
-                f"{'device' if device else 'task'}): a prior must not read the target"
+                f"{'device' if by_device else 'task'}): a prior must not read the target"
             )
         candidates = [s for s in candidates if any(w in _names(s) for w in wanted)]
     if not candidates:
