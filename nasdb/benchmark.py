@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nasdb import spaces
-from nasdb.db import _UNSET
+from nasdb.db import _UNSET, SparseColumn
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
 # Metrics where smaller is better; everything else (accuracies, proxy scores) is maximised.
@@ -380,36 +380,54 @@ def build(
         },
         key=lambda f: -1 if f is None else f,
     )
-    if fidelity is _UNSET:
-        target = fids[-1]
+    if fidelity is _UNSET:  # what lookup reads by default: the main source's top fidelity
+        target = db.resolve(space, task=task, metric=first, device=first_device, source=source)
+        target = target.fidelity
     elif fidelity in fids:
         target = fidelity
     else:
         listed = ", ".join("none" if f is None else str(f) for f in fids)
         raise UnknownName(f"{space}/{task}/{first}: no fidelity {fidelity!r}; available: {listed}")
 
-    objectives, columns, costs = [], {}, {}
-    for f in fids:
-        cols = []
+    def load(f) -> tuple[list, np.ndarray]:
+        found = []
         for i, m in enumerate(metrics):
-            dev = device_for(m)
             mf = {k.fidelity for k in keys if k.metric == m}
             fid = f if f in mf else (_UNSET if None not in mf else None)
-            key = db.resolve(
-                space,
-                task=task,
-                metric=m,
-                fidelity=fid,
-                device=dev,
-                source=source if i == 0 else None,  # ``source`` names the first objective's
+            # ``source`` names the first objective's
+            found.append(
+                db.resolve(
+                    space,
+                    task=task,
+                    metric=m,
+                    fidelity=fid,
+                    device=device_for(m),
+                    source=source if i == 0 else None,
+                )
             )
-            cols.append(db.column(key))
-            if f == target and i == 0:
-                first_key = key
-            if f == target:
-                objectives.append(Objective(m, directions[i], key.device, key.unit))
-        columns[f] = np.vstack(cols)
-        costs[f] = _cost(db, space, task, f, keys, seconds_per_epoch, source)
+        return found, np.vstack([db.column(k) for k in found])
+
+    target_keys, columns = load(target)
+    columns = {target: columns}
+    first_key = target_keys[0]
+    if surrogate is None and source is None:
+        _refuse_shrinking(db, space, task, first_key, columns[target][0], keys)
+    objectives = [
+        Objective(m, d, k.device, k.unit)
+        for m, d, k in zip(metrics, directions, target_keys, strict=True)
+    ]
+    covered = ~np.isnan(columns[target]).any(axis=0)
+    for f in fids:
+        if f == target:
+            continue
+        try:
+            _, cols = load(f)
+        except UnknownName:  # e.g. only per-seed rows there: not a default answer
+            continue
+        # Offer another fidelity only where it answers every architecture the target does.
+        if not np.isnan(cols[:, covered]).any():
+            columns[f] = cols
+    costs = {f: _cost(db, space, task, f, keys, seconds_per_epoch, source) for f in columns}
     proxy_col = None
     if proxy is not None:
         if proxy not in available:
@@ -420,6 +438,42 @@ def build(
     if surrogate is not None:
         miss = db.surrogate_miss(first_key, surrogate)
     return Benchmark(space, task, objectives, columns, target, costs, miss, proxy_col)
+
+
+def _count(col) -> int:
+    values = col.values if isinstance(col, SparseColumn) else col
+    return int(np.count_nonzero(~np.isnan(values)))
+
+
+def _refuse_shrinking(db, space, task, key, column, keys) -> None:
+    """Refuse an objective whose default key covers fewer architectures than another key of
+    the same quantity, naming both counts and the options that choose either."""
+    have = _count(column)
+    best = None
+    for f, src in sorted({(k.fidelity, k.source) for k in keys if k.metric == key.metric}, key=str):
+        try:
+            alt = db.resolve(space, task=task, metric=key.metric, device=key.device,
+                             fidelity=f, source=src)  # fmt: skip
+        except UnknownName:
+            continue
+        n = _count(db.column(alt))
+        if n > have and (best is None or n > best[0]):
+            best = (n, alt)
+    if best is None:
+        return
+    n, alt = best
+    way = [f"--fidelity {alt.fidelity}"] if alt.fidelity != key.fidelity else []
+    default_there = db.resolve(space, task=task, metric=key.metric, device=key.device,
+                               fidelity=alt.fidelity)  # fmt: skip
+    if alt.source != default_there.source:
+        way.append(f"--source {alt.source}")
+    at = f" at {key.fidelity} epochs" if key.fidelity is not None else ""
+    alt_at = f" at {alt.fidelity} epochs" if alt.fidelity is not None else ""
+    raise UnknownName(
+        f"{space}/{task}/{key.metric}{at} covers {have:,} architectures (source {key.source}),"
+        f" {alt.source}{alt_at} covers {n:,}: pass {' '.join(way)} to search the {n:,},"
+        f" or --source {key.source} to search the {have:,}"
+    )
 
 
 def _cost(db, space, task, fidelity, keys, seconds_per_epoch, source=None) -> np.ndarray | float:

@@ -226,16 +226,17 @@ class Database:
                 raise UnknownName(f"{space} {metric}: pass {field}= one of {listed}")
         if seed is _UNSET and any(k.seed is None for k in cands):
             cands = [k for k in cands if k.seed is None]
-        if len({k.seed for k in cands}) > 1:
-            listed = ", ".join(str(s) for s in sorted({k.seed for k in cands}))
-            raise UnknownName(f"{space} {metric}: pass seed= one of {listed}")
         if fidelity is _UNSET:
             top = max((k.fidelity for k in cands if k.fidelity is not None), default=None)
             cands = [k for k in cands if k.fidelity == top]
-        if len(cands) > 1:
-            from nasdb import loaders
+        if source is None:  # the preferred source; then its seeds, not every source's
+            from nasdb.views import source_order
 
-            cands.sort(key=lambda k: (-loaders.priority(k.source), k.source))
+            best = min((k.source for k in cands), key=source_order)
+            cands = [k for k in cands if k.source == best]
+        if len({k.seed for k in cands}) > 1:
+            listed = ", ".join(str(s) for s in sorted({k.seed for k in cands}))
+            raise UnknownName(f"{space} {metric}: pass seed= one of {listed}")
         key = cands[0]
         self._resolved[memo] = key
         return key
