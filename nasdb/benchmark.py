@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nasdb import spaces
-from nasdb.db import _UNSET, SparseColumn
+from nasdb.db import _UNSET, DENSE_MAX
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
 # Metrics where smaller is better; everything else (accuracies, proxy scores) is maximised.
@@ -346,6 +346,11 @@ def build(
             f"space {space!r} is not in the catalog; it has: "
             f"{', '.join(db.spaces()) or 'nothing (run nasdb ingest)'}"
         )
+    if spaces.get(space).size > DENSE_MAX:
+        raise UnknownName(
+            f"{space}: a benchmark keeps dense columns over the space's index, and its "
+            f"{spaces.get(space).size:,} architectures are too many; query it with lookup or SQL"
+        )
     tasks = db.tasks(space)
     if task is None and len(tasks) == 1:
         task = tasks[0]
@@ -440,17 +445,18 @@ def build(
     return Benchmark(space, task, objectives, columns, target, costs, miss, proxy_col)
 
 
-def _count(col) -> int:
-    values = col.values if isinstance(col, SparseColumn) else col
-    return int(np.count_nonzero(~np.isnan(values)))
+def _count(col: np.ndarray) -> int:
+    return int(np.count_nonzero(~np.isnan(col)))
 
 
 def _refuse_shrinking(db, space, task, key, column, keys) -> None:
-    """Refuse an objective whose default key covers fewer architectures than another key of
-    the same quantity, naming both counts and the options that choose either."""
+    """Refuse an objective whose default key covers fewer architectures than another
+    source's key of the same quantity, naming both counts and the options that choose
+    either. (Within one source, a shorter training curve is what the source measured.)"""
     have = _count(column)
     best = None
-    for f, src in sorted({(k.fidelity, k.source) for k in keys if k.metric == key.metric}, key=str):
+    others = {(k.fidelity, k.source) for k in keys if k.metric == key.metric}
+    for f, src in sorted(others - {(f, key.source) for f, _ in others}, key=str):
         try:
             alt = db.resolve(space, task=task, metric=key.metric, device=key.device,
                              fidelity=f, source=src)  # fmt: skip

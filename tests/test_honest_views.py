@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from conftest import REPO, run_cli
 
 from nasdb.db import SparseColumn
@@ -107,3 +108,89 @@ def test_quickstart_prints_the_best_accuracies(tmp_path):
     analog = "5780     |nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
     assert [ln.split()[-2:] for ln in lines if ln.startswith(analog)] == [["93.47", "91.33"]]
     assert re.search(r'task="cora", metric="test_accuracy"\) -> 83\.13$', result.output, re.M)
+
+
+# The objective `nasdb search SPACE TASK` takes by default (test accuracy) or, where a task
+# has none, the one a user would name; and the source that must answer it.
+DEFAULT_SEARCH = {
+    ("nb101", "cifar10"): (None, "nb101_freerea", (108,), 423_624),
+    ("nb201", "cifar10"): (None, "nb201_nats", (12, 200), 15_625),
+    ("nb201", "cifar10-valid"): (None, "nb201_v1", (200,), 15_625),
+    ("nb201", "cifar100"): (None, "nb201_nats", (12, 200), 15_625),
+    ("nb201", "imagenet16-120"): (None, "nb201_nats", (12, 200), 15_625),
+    ("nbmacro", "cifar10"): (None, "nbmacro", (50,), 6_561),
+    ("nbnlp", "wikitext-2"): ("valid_perplexity", "nbnlp_wikitext2", tuple(range(1, 51)), 340),
+    ("tnb101_micro", "class_scene"): ("valid_accuracy", "tnb101_zc", (25,), 2_128),
+    **{
+        ("nbgraph", task): (None, "nbgraph", (epochs,), 2_021 if task == "proteins" else 26_206)
+        for task, epochs in [
+            ("arxiv", 500), ("citeseer", 400), ("computers", 500), ("cora", 400), ("cs", 400),
+            ("photo", 500), ("physics", 200), ("proteins", 500), ("pubmed", 500),
+        ]
+    },
+}  # fmt: skip
+
+
+def test_every_task_searches_its_main_source_by_default(db):
+    with_accuracy = {
+        (s, t) for s in db.spaces() for t in db.tasks(s) if "test_accuracy" in db.metrics(s, t)
+    }
+    assert with_accuracy <= set(DEFAULT_SEARCH)
+    for (space, task), (metric, source, fidelities, cells) in DEFAULT_SEARCH.items():
+        bench = db.benchmark(space, task, metric or "test_accuracy")
+        assert (bench.fidelities, len(bench.valid)) == (fidelities, cells), (space, task)
+        key = db.resolve(space, task=task, metric=metric or "test_accuracy")
+        assert key.source == source
+        np.testing.assert_array_equal(bench.primary_column(), db.column(key)[bench.valid])
+
+
+@pytest.mark.parametrize("space, task", [("nb101", "cifar10"), ("nbnlp", "wikitext-2")])
+def test_search_cli_defaults(full_home, space, task):
+    metric, *_ = DEFAULT_SEARCH[(space, task)]
+    extra = ["--metric", metric] if metric else []
+    args = ["search", space, task, *extra, "--budget", "5", "--no-save", "--home", str(full_home)]
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.output
+    assert "5 trials" in result.output
+
+
+def test_nb101_defaults_read_the_main_source_not_per_seed_rows(db):
+    # EC-NAS holds 4-epoch per-seed rows; the 108-epoch means and NASBench-vis's single runs
+    # are what a default lookup reads.
+    assert db.resolve("nb101", metric="test_accuracy").source == "nb101_freerea"
+    valid = db.resolve("nb101", metric="valid_accuracy")
+    assert (valid.source, valid.fidelity, valid.seed) == ("nb101_vis", 108, 0)
+    assert db.resolve("nb101", metric="valid_accuracy", fidelity=4).source == "nb101_vis"
+    bench = db.benchmark("nb101", "cifar10", "valid_accuracy")
+    assert (bench.fidelities, len(bench.valid)) == ((4, 12, 36, 108), 20_001)
+    with pytest.raises(UnknownName, match="pass seed= one of 0, 1, 2, 3"):
+        db.resolve("nb101", metric="test_accuracy", fidelity=4)
+
+
+def test_low_fidelity_objective_searches_every_cell_it_covers(db):
+    for task in ("cifar100", "imagenet16-120"):
+        bench = db.benchmark("nb201", task, "valid_accuracy", fidelity=12)
+        # the 200-epoch validation accuracies (NASLib's 725, NAS-Bench-Suite-Zero's 9,445
+        # cells) cover less, so they are not offered as a second fidelity
+        assert bench.fidelities == (12,) and len(bench.valid) == 15_625
+
+
+@pytest.mark.parametrize(
+    "task, have, source",
+    [("cifar100", "725", "nb201_naslib_zc"), ("imagenet16-120", "9,445", "nb201_zc")],
+)
+def test_partial_objective_is_refused_with_counts_and_the_way_out(db, full_home, task, have,
+                                                                  source):  # fmt: skip
+    message = (
+        f"nb201/{task}/valid_accuracy at 200 epochs covers {have} architectures (source "
+        f"{source}), nb201_mini at 12 epochs covers 15,625: pass --fidelity 12 to search the "
+        f"15,625, or --source {source} to search the {have}"
+    )
+    with pytest.raises(UnknownName) as err:
+        db.benchmark("nb201", task, "valid_accuracy")
+    assert str(err.value) == message
+    result = run_cli("search", "nb201", task, "--metric", "valid_accuracy", "--budget", "5",
+                     "--no-save", "--home", str(full_home))  # fmt: skip
+    assert result.exit_code == 2 and result.output == f"nasdb: error: {message}\n"
+    chosen = db.benchmark("nb201", task, "valid_accuracy", source=source)
+    assert len(chosen.valid) == int(have.replace(",", ""))
