@@ -16,27 +16,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nasdb import spaces
+from nasdb import costs, spaces
 from nasdb.db import _UNSET, DENSE_MAX
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
 # Metrics where smaller is better; everything else (accuracies, proxy scores) is maximised.
 _MINIMISED = ("latency", "energy", "params", "flops", "loss", "error", "perplexity", "time", "co2")
 
-# Nominal training cost in seconds per epoch, used when the catalog holds no per-architecture
-# training time. These are not measurements: they only make budgets in simulated seconds
-# comparable across fidelities (cost = epochs x seconds per epoch), scaled to each task's
-# number of training images (CIFAR: 50k, ImageNet16-120: 151.7k). Pass seconds_per_epoch=
-# to use your own.
-NOMINAL_SECONDS_PER_EPOCH = {
-    ("nb201", "cifar10"): 12.0,
-    ("nb201", "cifar10-valid"): 6.0,
-    ("nb201", "cifar100"): 12.0,
-    ("nb201", "imagenet16-120"): 36.0,
-    ("nbgraph", None): 0.1,  # full-batch GNN training on one graph
-}
-DEFAULT_SECONDS_PER_EPOCH = 10.0
-TRAIN_TIME_METRICS = ("train_time", "training_time")
+# Re-exported: the constants of the nominal cost model (see nasdb.costs).
+NOMINAL_SECONDS_PER_EPOCH = costs.NOMINAL_SECONDS_PER_EPOCH
+DEFAULT_SECONDS_PER_EPOCH = costs.DEFAULT_SECONDS_PER_EPOCH
+TRAIN_TIME_METRICS = costs.TRAIN_TIME_METRICS
 
 MissPolicy = Callable[["Benchmark", np.ndarray, "int | None"], np.ndarray]
 
@@ -92,6 +82,9 @@ class Benchmark:
         self._columns = {f: np.atleast_2d(c) for f, c in columns.items()}
         self._primary = {f: c[0] for f, c in self._columns.items()}
         self._costs = costs
+        # what the costs are per fidelity (measured, modelled or nominal, and how)
+        self.cost_models = {f: "given" for f in costs}
+        self.cost_model = self.cost_models[fidelity]
         size = self._columns[fidelity].shape[1]
         # A surrogate miss policy answers the first objective at its fidelity for the
         # architectures it covers; those are valid even where the table has no value.
@@ -432,7 +425,9 @@ def build(
         # Offer another fidelity only where it answers every architecture the target does.
         if not np.isnan(cols[:, covered]).any():
             columns[f] = cols
-    costs = {f: _cost(db, space, task, f, keys, seconds_per_epoch, source) for f in columns}
+    cost = {
+        f: costs.training_cost(db, space, task, f, keys, seconds_per_epoch, source) for f in columns
+    }
     proxy_col = None
     if proxy is not None:
         if proxy not in available:
@@ -442,7 +437,11 @@ def build(
         proxy_col = db.column(db.resolve(space, task=task, metric=proxy))
     if surrogate is not None:
         miss = db.surrogate_miss(first_key, surrogate)
-    return Benchmark(space, task, objectives, columns, target, costs, miss, proxy_col)
+    seconds = {f: c.seconds for f, c in cost.items()}
+    bench = Benchmark(space, task, objectives, columns, target, seconds, miss, proxy_col)
+    bench.cost_models = {f: c.describe() for f, c in cost.items()}
+    bench.cost_model = bench.cost_models[target]
+    return bench
 
 
 def _count(col: np.ndarray) -> int:
@@ -480,20 +479,3 @@ def _refuse_shrinking(db, space, task, key, column, keys) -> None:
         f" {alt.source}{alt_at} covers {n:,}: pass {' '.join(way)} to search the {n:,},"
         f" or --source {key.source} to search the {have:,}"
     )
-
-
-def _cost(db, space, task, fidelity, keys, seconds_per_epoch, source=None) -> np.ndarray | float:
-    """Measured training seconds where the catalog has them, else a nominal constant.
-
-    Prefers the objective's own source, then the mean over seeds, then the lowest seed.
-    """
-    if seconds_per_epoch is None:
-        timed = [k for k in keys if k.metric in TRAIN_TIME_METRICS and k.fidelity == fidelity]
-        if timed:
-            timed.sort(key=lambda k: (k.source != source, k.seed is not None, k.seed or 0))
-            col = db.column(timed[0])
-            return np.nan_to_num(col, nan=float(np.nanmean(col)))
-        seconds_per_epoch = NOMINAL_SECONDS_PER_EPOCH.get(
-            (space, task), NOMINAL_SECONDS_PER_EPOCH.get((space, None), DEFAULT_SECONDS_PER_EPOCH)
-        )
-    return float(seconds_per_epoch * (fidelity if fidelity is not None else 1))

@@ -237,6 +237,7 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
         f"{algorithm} on {bench.describe()}, seed {seed}: {len(traj.arch)} trials, "
         f"{traj.time[-1]:,.0f} simulated seconds"
     )
+    click.echo(f"cost per evaluation: {bench.cost_model}")
     if final is not None:
         arch = int(traj.arch[final])
         click.echo(

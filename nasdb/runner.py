@@ -179,6 +179,8 @@ def to_table(
         add("time", traj.time)
         add("best", traj.best)
         add("predicted", bench.is_predicted(traj.arch))
+        models = {-1 if f is None else f: m for f, m in bench.cost_models.items()}
+        add("cost_model", np.array([models[f] for f in traj.fidelity.tolist()], dtype=object))
     # DuckDB reads this dict of numpy columns by its variable name in the query below
     frame = {name: np.concatenate(parts) for name, parts in cols.items()}  # noqa: F841
     vs = ", ".join(f"v{j}" for j in range(width))
@@ -186,7 +188,7 @@ def to_table(
         "SELECT $run_id AS run_id, algorithm, benchmark, space, NULLIF(task, '') AS task, "
         "metric, direction, NULLIF(device, '') AS device, seed, trial, arch_index, arch_id, "
         "NULLIF(fidelity, -1) AS fidelity, v0 AS value, "
-        f'list_slice([{vs}], 1, m) AS "values", cost, time, best, predicted FROM frame'
+        f'list_slice([{vs}], 1, m) AS "values", cost, time, best, predicted, cost_model FROM frame'
     )
     con = duckdb.connect()
     table = con.sql(select, params={"run_id": run_id}).to_arrow_table()

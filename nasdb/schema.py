@@ -75,6 +75,7 @@ RUNS = pa.schema(
         ("time", pa.float64()),  # simulated seconds so far
         ("best", pa.float64()),  # best first objective so far at the target fidelity
         ("predicted", pa.bool_()),  # the first objective came from a surrogate, not a table
+        ("cost_model", pa.string()),  # what ``cost`` is: measured, modelled or nominal, and how
     ]
 )
 
