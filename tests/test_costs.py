@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from conftest import run_cli
+import upstream_nb201 as u
+from conftest import ingest_ok, run_cli
+from nasdb.loaders import nats_topology
 
-from nasdb import runner
+from nasdb import connect, runner
 from nasdb.costs import nb201_flops
 
 
@@ -90,3 +92,20 @@ def test_search_and_runs_say_which_cost(db, full_home):
         assert table.schema.names[-1] == "cost_model"
         assert set(table.column("cost_model").to_pylist()) == {bench.cost_model}
         assert bench.cost_model.startswith(start)
+
+
+def test_per_epoch_training_times_count_every_epoch(tmp_path):
+    """NATS-Bench's train_time is seconds per epoch (files in its upstream layout)."""
+    u.write_nats(tmp_path / "torch" / nats_topology.ARCHIVE)
+    db = connect(ingest_ok("nb201_nats_tss", tmp_path / "torch", tmp_path / "home"))
+    for epochs in (12, 200):
+        bench = db.benchmark("nb201", "cifar100", "test_accuracy", fidelity=epochs)
+        assert bench.cost_model.startswith("measured (train_time of nb201_nats_tss")
+        key = db.resolve("nb201", task="cifar100", metric="train_time", fidelity=epochs)
+        per_epoch = db.column(key)[bench.valid]
+        timed = ~np.isnan(per_epoch)
+        assert timed.sum() >= 2
+        cost = bench.cost(bench.valid)
+        np.testing.assert_allclose(cost[timed], epochs * per_epoch[timed])
+        # a cell the archive has no time for costs the mean of those it has
+        np.testing.assert_allclose(cost[~timed], epochs * np.nanmean(db.column(key)))
