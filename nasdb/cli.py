@@ -300,6 +300,8 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, de
     run_id = table.column("run_id")[0].as_py()
     db.catalog.write_run(table, run_id)
     click.echo(f"run {run_id}: {table.num_rows:,} trials stored (view runs)")
+    for bench in benchmarks:
+        click.echo(f"cost per evaluation on {bench.describe()}: {bench.cost_model}")
     _report(table, report_dir)
 
 
