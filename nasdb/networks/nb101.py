@@ -1,0 +1,148 @@
+"""The NAS-Bench-101 network: a 128-channel 3x3 stem, 3 stacks of 3 cells, a classifier.
+
+Between stacks a 2x2 max pool halves the resolution and the channel count doubles. Inside
+a cell (as nasbench's model builder defines it): the output's channels are split evenly
+over the vertices that feed the output (the first ones take one extra channel each while
+a remainder is left); a vertex that does not feed the output takes the widest of its
+successors. A vertex sums its inputs: the cell input through a 1x1 conv-BN-ReLU
+projection, other vertices truncated to its width (channel slice). The output concatenates
+its interior inputs and adds a projection of the cell input when that edge exists.
+
+:func:`param_count` gives the same parameter count from the cell's graph without torch,
+so all 423,624 cells can be counted in seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from nasdb.networks.shapes import ImageTask
+
+STEM_CHANNELS = 128
+STACKS = 3
+CELLS_PER_STACK = 3
+CONV_OPS = {"conv3x3-bn-relu": 3, "conv1x1-bn-relu": 1}
+MAXPOOL = "maxpool3x3"
+
+
+def vertex_channels(c_in: int, c_out: int, matrix: np.ndarray) -> list[int]:
+    n = len(matrix)
+    channels = [0] * n
+    channels[0], channels[-1] = c_in, c_out
+    if n == 2:
+        return channels
+    feeding = [v for v in range(1, n - 1) if matrix[v, n - 1]]
+    width, extra = divmod(c_out, len(feeding))
+    for k, v in enumerate(feeding):
+        channels[v] = width + (1 if k < extra else 0)
+    for v in range(n - 3, 0, -1):
+        if not matrix[v, n - 1]:
+            channels[v] = max(channels[d] for d in range(v + 1, n - 1) if matrix[v, d])
+    return channels
+
+
+class ConvBNReLU(nn.Sequential):
+    def __init__(self, c_in: int, c_out: int, kernel: int):
+        super().__init__(
+            nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(),
+        )
+
+
+class Cell(nn.Module):
+    def __init__(self, matrix: np.ndarray, ops: list[str], c_in: int, c_out: int):
+        super().__init__()
+        self.matrix = np.asarray(matrix, dtype=bool)
+        self.channels = vertex_channels(c_in, c_out, self.matrix)
+        n = len(ops)
+        self.ops = nn.ModuleDict()
+        self.projections = nn.ModuleDict()
+        for v in range(1, n - 1):
+            if ops[v] == MAXPOOL:
+                self.ops[str(v)] = nn.MaxPool2d(3, stride=1, padding=1)
+            else:
+                self.ops[str(v)] = ConvBNReLU(self.channels[v], self.channels[v], CONV_OPS[ops[v]])
+        for v in range(1, n):
+            if self.matrix[0, v]:
+                self.projections[str(v)] = ConvBNReLU(c_in, self.channels[v], 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = len(self.matrix)
+        values = [x]
+        for v in range(1, n - 1):
+            terms = [values[s][:, : self.channels[v]] for s in range(1, v) if self.matrix[s, v]]
+            if self.matrix[0, v]:
+                terms.append(self.projections[str(v)](x))
+            values.append(self.ops[str(v)](sum(terms[1:], terms[0])))
+        interior = [values[v] for v in range(1, n - 1) if self.matrix[v, n - 1]]
+        if not interior:
+            return self.projections[str(n - 1)](x)
+        out = torch.cat(interior, dim=1) if len(interior) > 1 else interior[0]
+        if self.matrix[0, n - 1]:
+            out = out + self.projections[str(n - 1)](x)
+        return out
+
+
+class NB101Network(nn.Module):
+    def __init__(self, matrix: np.ndarray, ops: list[str], task: ImageTask):
+        super().__init__()
+        layers: list[nn.Module] = [ConvBNReLU(task.channels, STEM_CHANNELS, 3)]
+        c_in = channels = STEM_CHANNELS
+        for stack in range(STACKS):
+            if stack:
+                layers.append(nn.MaxPool2d(2, stride=2, ceil_mode=True))
+                channels *= 2
+            for _ in range(CELLS_PER_STACK):
+                layers.append(Cell(matrix, ops, c_in, channels))
+                c_in = channels
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(channels, task.classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.pool(self.features(x)).flatten(1))
+
+
+def build(index: int, task: ImageTask) -> NB101Network:
+    from nasdb import spaces
+
+    matrix, ops = spaces.get("nb101").spec(index)
+    return NB101Network(matrix, ops, task)
+
+
+def _conv_bn(c_in: int, c_out: int, kernel: int) -> int:
+    return kernel * kernel * c_in * c_out + 2 * c_out
+
+
+def cell_params(matrix: np.ndarray, ops: list[str], c_in: int, c_out: int) -> int:
+    channels = vertex_channels(c_in, c_out, matrix)
+    n = len(ops)
+    total = sum(
+        _conv_bn(channels[v], channels[v], CONV_OPS[ops[v]])
+        for v in range(1, n - 1)
+        if ops[v] != MAXPOOL
+    )
+    return total + sum(_conv_bn(c_in, channels[v], 1) for v in range(1, n) if matrix[0, v])
+
+
+def param_count(matrix: np.ndarray, ops: list[str], task: ImageTask) -> int:
+    """Parameters of the network of one cell, from its graph alone (no torch module)."""
+    total = _conv_bn(task.channels, STEM_CHANNELS, 3)
+    c_in = channels = STEM_CHANNELS
+    for stack in range(STACKS):
+        if stack:
+            channels *= 2
+        for _ in range(CELLS_PER_STACK):
+            total += cell_params(matrix, ops, c_in, channels)
+            c_in = channels
+    return total + channels * task.classes + task.classes
+
+
+def param_counts(indices, task: ImageTask) -> np.ndarray:
+    from nasdb import spaces
+
+    space = spaces.get("nb101")
+    return np.array([param_count(*space.spec(int(i)), task) for i in indices], dtype=np.int64)
