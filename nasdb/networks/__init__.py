@@ -32,7 +32,7 @@ def _module(space: str):
     return importlib.import_module(f"nasdb.networks.{space}")
 
 
-def task_shape(space: str, task) -> ImageTask:
+def task_shape(space: str, task, home=None) -> ImageTask:
     """The input/output shape of ``task``: a benchmark task or a registered one."""
     if isinstance(task, ImageTask):
         return task
@@ -41,7 +41,7 @@ def task_shape(space: str, task) -> ImageTask:
         return known[task]
     from nasdb.networks import tasks
 
-    registered = tasks.find(task)
+    registered = task if isinstance(task, tasks.Task) else tasks.find(task, home)
     if registered is not None:
         if registered.space != space:
             raise NetworkError(
@@ -54,10 +54,13 @@ def task_shape(space: str, task) -> ImageTask:
     )
 
 
-def build(space: str, arch, task="cifar10"):
-    """A freshly initialised ``torch.nn.Module`` for ``arch`` on ``task``."""
+def build(space: str, arch, task="cifar10", home=None):
+    """A freshly initialised ``torch.nn.Module`` for ``arch`` on ``task``.
+
+    ``home`` is the catalog whose task registry names user tasks (default: $NASDB_HOME).
+    """
     module = _module(space)
-    return module.build(spaces.get(space).index(arch), task_shape(space, task))
+    return module.build(spaces.get(space).index(arch), task_shape(space, task, home))
 
 
 def params(space: str, arch, task="cifar10") -> int:
