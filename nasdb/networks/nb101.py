@@ -156,20 +156,20 @@ def param_count(matrix: np.ndarray, ops: list[str], task: ImageTask) -> int:
     return _counts(matrix, ops, task)[0]
 
 
-def _each(indices, task: ImageTask, which: int) -> np.ndarray:
+def counts(indices, task: ImageTask) -> np.ndarray:
+    """(n, 2) parameters and torch-counted FLOPs, cell by cell from the graph."""
     from nasdb import spaces
 
     space = spaces.get("nb101")
-    return np.array(
-        [_counts(*space.spec(int(i)), task)[which] for i in indices], dtype=np.int64
-    )
+    out = [_counts(*space.spec(int(i)), task) for i in np.asarray(indices).reshape(-1)]
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
 
 
 def param_counts(indices, task: ImageTask) -> np.ndarray:
-    """Exact parameter counts, cell by cell from the graph (about 6,000 cells a second)."""
-    return _each(indices, task, 0)
+    """Exact parameter counts (about 6,000 cells a second)."""
+    return counts(indices, task)[:, 0]
 
 
 def flop_counts(indices, task: ImageTask) -> np.ndarray:
-    """Torch-counted FLOPs for one input image, cell by cell from the graph."""
-    return _each(indices, task, 1)
+    """FLOPs for one input image as torch's counter takes them."""
+    return counts(indices, task)[:, 1]
