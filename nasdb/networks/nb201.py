@@ -13,7 +13,7 @@ measured on built modules.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import torch
@@ -137,7 +137,7 @@ def count_flops(module: nn.Module, task: ImageTask) -> int:
     return int(counter.get_total_flops())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tables(task: ImageTask) -> tuple[int, np.ndarray, int, np.ndarray]:
     """(params of the all-``none`` network, per-op params per edge, the same for FLOPs).
 

@@ -13,7 +13,7 @@ sums a per-layer table measured on built layers.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import torch
@@ -108,7 +108,7 @@ def build(index: int, task: ImageTask) -> NBMacroNetwork:
     return NBMacroNetwork(choices(index), task)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(task: ImageTask) -> tuple[int, np.ndarray]:
     """Params outside the 8 layers, and an (8, 3) table of each layer choice's params."""
     from nasdb.networks.nb201 import count_params

@@ -1,0 +1,214 @@
+"""Networks built from catalog architectures: parameter counts and FLOPs against the
+published tables, deterministic training on a packaged dataset, and bad input."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+from conftest import by_index, run_cli, snapshot
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+from nasdb import loaders, networks  # noqa: E402
+from nasdb.catalog import source_dir  # noqa: E402
+from nasdb.networks import nb201, recipes, tasks, training  # noqa: E402
+from nasdb.networks.shapes import BENCHMARK_TASKS  # noqa: E402
+
+NB201_TASKS = ("cifar10", "cifar100", "imagenet16-120")
+
+
+def _rows(name: str, shared_data):
+    module = loaders.get(name)
+    return module.read(source_dir(module.SOURCE, shared_data)).evaluations
+
+
+@pytest.fixture(scope="module")
+def nats(shared_data):
+    return _rows("nb201_nats", shared_data)
+
+
+def test_nb201_params_equal_nats_for_every_cell_and_dataset(nats):
+    every = np.arange(15_625)
+    for task in NB201_TASKS:
+        published = by_index(nats, task, "params")
+        counted = networks.param_counts("nb201", every, task) / 1e6
+        assert np.array_equal(np.round(counted, 6), np.round(published, 6)), task
+
+
+def test_nb201_counter_equals_built_modules(nats):
+    rng = np.random.default_rng(7)
+    for i, index in enumerate(rng.choice(15_625, 48, replace=False)):
+        task = NB201_TASKS[i % 3]
+        net = networks.build("nb201", int(index), task=task)
+        built = sum(p.numel() for p in net.parameters())
+        assert built == networks.param_counts("nb201", [index], task)[0]
+        assert round(built / 1e6, 6) == round(by_index(nats, task, "params")[index], 6)
+        if i < 9:  # a forward pass each: FLOPs of the real module equal the fast path
+            assert networks.flops("nb201", int(index), task) == networks.flop_counts(
+                "nb201", [index], task
+            )[0]
+
+
+def test_nb201_flops_agree_with_nas_bench_suite_zero(shared_data):
+    """Suite-Zero's FLOPs are MACs plus element-wise BN (2), ReLU (1) and pooling (k*k) work,
+    which torch's counter leaves out: after adding exactly that per op, one constant is left
+    for every cell. Cells without pooling agree within 11 % on MACs alone (a 1x1 conv edge adds
+    11 % element-wise work, a 3x3 one 1.2 %); pooling has no
+    MACs, so a cell of pooling edges counts up to twice as much upstream."""
+    zc = _rows("nb201_zc", shared_data)
+    space_ops = nb201._op_counts(np.arange(15_625))
+    for task in ("cifar10", "imagenet16-120"):
+        published = by_index(zc, task, "flops") * 1e6
+        have = ~np.isnan(published)
+        assert have.sum() == 9_445
+        macs = networks.flop_counts("nb201", np.arange(15_625), task) / 2
+        shape = BENCHMARK_TASKS["nb201"][task]
+        elems = nb201.CELLS_PER_STAGE * sum(
+            c * (shape.size >> s) ** 2 for s, c in enumerate(nb201.CHANNELS)
+        )  # output elements of one edge summed over the 15 cells
+        ops = space_ops[have]
+        relu_conv_bn = ops[:, nb201.OPS.index("nor_conv_1x1")] + ops[
+            :, nb201.OPS.index("nor_conv_3x3")
+        ]
+        pools = ops[:, nb201.OPS.index("avg_pool_3x3")]
+        rest = published[have] - macs[have] - 3 * elems * relu_conv_bn - 9 * elems * pools
+        assert rest.max() - rest.min() < 20, task  # the tables round to 10 FLOPs
+        ratio = published[have] / macs[have]
+        assert 1.0 < ratio.min() and ratio[pools == 0].max() < 1.11, task
+
+
+def test_nb101_params_on_10000_random_cells(shared_data):
+    freerea = _rows("nb101_freerea", shared_data)
+    params = freerea.filter(freerea["metric"].to_numpy(zero_copy_only=False) == "params")
+    index = params["arch_index"].to_numpy()
+    value = params["value"].to_numpy()
+    pick = np.random.default_rng(0).choice(len(index), 10_000, replace=False)
+    counted = networks.param_counts("nb101", index[pick]) / 1e6
+    assert np.array_equal(np.round(counted, 6), np.round(value[pick], 6))
+
+
+def test_nb101_graph_counts_equal_built_modules():
+    from nasdb.networks import nb101
+
+    shape = BENCHMARK_TASKS["nb101"]["cifar10"]
+    for index in np.random.default_rng(3).choice(423_624, 2, replace=False):
+        net = networks.build("nb101", int(index))
+        assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+        params, flops = nb101.counts([index], shape)[0]
+        assert sum(p.numel() for p in net.parameters()) == params
+        assert networks.flops("nb101", int(index)) == flops
+
+
+def test_nbmacro_params_and_flops_equal_the_benchmark(shared_data):
+    macro = _rows("nbmacro", shared_data)
+    every = np.arange(6_561)
+    published = by_index(macro, "cifar10", "params", 6_561)
+    counted = networks.param_counts("nbmacro", every) / 1e6
+    assert np.array_equal(np.round(counted, 6), np.round(published, 6))
+    flops = by_index(macro, "cifar10", "flops", 6_561)
+    for index in (0, 2186, 6560):  # FLOPs of built networks, as MACs
+        assert round(networks.flops("nbmacro", index) / 2e6, 6) == round(flops[index], 6)
+
+
+@pytest.fixture
+def home(tmp_path):
+    run = run_cli("task", "add", "digits", "--space", "nb201", "--data", "digits",
+                  "--home", str(tmp_path))
+    assert run.exit_code == 0, run.output
+    return tmp_path
+
+
+CHEAP_CELL = "|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+
+
+def test_training_on_digits_is_deterministic_under_a_seed(home):
+    recipe = recipes.get("nb201", epochs=1)
+    index = networks.spaces.get("nb201").index(CHEAP_CELL)
+    runs = [training.train("nb201", index, "digits", recipe, seed, device="cpu", home=home)
+            for seed in (0, 0, 1)]
+    first, again, other = (r.to_dict() for r in runs)
+    for r in (first, again):
+        del r["train_seconds"]
+    assert first == again
+    assert other["history"][0]["train_loss"] != first["history"][0]["train_loss"]
+    assert first["provenance"]["recipe_sha256"] == recipe.sha256
+    assert first["provenance"]["dataset_fingerprint"] == tasks.get("digits", home).fingerprint
+    assert first["epochs"] == 1 and not first["diverged"]
+    assert 0 <= first["test_accuracy"] <= 100
+
+
+def test_train_command_prints_the_result(home):
+    run = run_cli("train", "nb201", CHEAP_CELL, "--task", "digits", "--epochs", "1",
+                  "--device", "cpu", "--home", str(home))
+    assert run.exit_code == 0, run.output
+    result = json.loads(run.output)
+    assert result["provenance"]["recipe"]["name"] == "nb201@1"
+    assert result["provenance"]["versions"]["torch"] == torch.__version__
+
+
+def _write_cifar10(directory, row_values=3072, labels_max=9):
+    directory.mkdir()
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {
+            b"data": rng.integers(0, 256, (20, row_values), dtype=np.uint8),
+            b"labels": rng.integers(0, labels_max + 1, 20).tolist(),
+        }
+        (directory / name).write_bytes(pickle.dumps(batch, protocol=2))
+
+
+def test_cifar_batches_are_read_through_the_restricted_unpickler(tmp_path):
+    _write_cifar10(tmp_path / "c10")
+    run = run_cli("task", "add", "mine", "--space", "nb201", "--data", str(tmp_path / "c10"),
+                  "--home", str(tmp_path / "h"))
+    assert run.exit_code == 0, run.output
+    task = tasks.get("mine", tmp_path / "h")
+    assert (task.channels, task.size, task.classes) == (3, 32, 10)
+    net = networks.build("nb201", 0, task="mine", home=tmp_path / "h")
+    assert net(torch.zeros(1, 3, 32, 32)).shape == (1, 10)
+
+
+@pytest.mark.parametrize(
+    "setup, needle",
+    [
+        (lambda d: None, "no such directory"),
+        (lambda d: _write_cifar10(d, row_values=100), "expected 3x32x32"),
+        (lambda d: _write_cifar10(d, labels_max=12), "expected 0..9"),
+        (lambda d: d.mkdir(), "holds neither CIFAR"),
+    ],
+)
+def test_bad_dataset_is_one_error_and_nothing_written(tmp_path, setup, needle):
+    data, home = tmp_path / "data", tmp_path / "home"
+    home.mkdir()
+    setup(data)
+    run = run_cli("task", "add", "t", "--space", "nb201", "--data", str(data),
+                  "--home", str(home))
+    assert run.exit_code == 2
+    assert needle in run.output and run.output.count("\n") == 1, run.output
+    assert snapshot(home) == {}
+
+
+def test_wrong_class_count_and_bad_recipe_are_refused(home, tmp_path):
+    before = snapshot(home)
+    run = run_cli("task", "add", "d2", "--space", "nb201", "--data", "digits",
+                  "--classes", "100", "--home", str(home))
+    assert run.exit_code == 2 and "10 classes found" in run.output
+    assert snapshot(home) == before
+    bad = dict(recipes.PUBLISHED["nb201"].to_dict(), learning_rate=0.1)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(bad))
+    run = run_cli("train", "nb201", "0", "--task", "digits", "--recipe", str(path),
+                  "--home", str(home))
+    assert run.exit_code == 2
+    assert "unknown field(s) learning_rate" in run.output and run.output.count("\n") == 1
+
+
+def test_unknown_space_or_task_for_a_network():
+    with pytest.raises(networks.NetworkError, match="no network builder"):
+        networks.build("nb301", 0)
+    with pytest.raises(networks.NetworkError, match="unknown task 'svhn'"):
+        networks.build("nb201", 0, task="svhn")
