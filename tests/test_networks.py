@@ -4,7 +4,13 @@ published tables, deterministic training on a packaged dataset, and bad input.""
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,3 +218,38 @@ def test_unknown_space_or_task_for_a_network():
         networks.build("nb301", 0)
     with pytest.raises(networks.NetworkError, match="unknown task 'svhn'"):
         networks.build("nb201", 0, task="svhn")
+
+
+def _section_blocks(marker: str, lang: str) -> str:
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    after = readme.split(f"<!-- {marker} -->\n", 1)[1]
+    return re.match(rf"```{lang}\n(.*?)```", after, flags=re.S).group(1)
+
+
+def test_readme_networks_example_runs_as_a_script(tmp_path):
+    code = _section_blocks("networks-example", "python")
+    script = tmp_path / "example.py"
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=600)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "1079316"
+    assert lines[2].startswith("[") and len(lines) == 4
+
+
+def test_readme_networks_shell_commands_run(tmp_path):
+    env = dict(os.environ, NASDB_HOME=str(tmp_path / "home"))
+    nasdb = str(Path(sys.executable).with_name("nasdb"))
+    outputs = []
+    for line in _section_blocks("networks-shell", "bash").strip().splitlines():
+        argv = shlex.split(line)
+        assert argv[0] == "nasdb"
+        run = subprocess.run([nasdb, *argv[1:]], capture_output=True, text=True, env=env,
+                             timeout=600)
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout)
+    result = json.loads(outputs[-1])
+    assert result["arch_index"] == 6111 and result["epochs"] == 1

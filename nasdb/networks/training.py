@@ -120,18 +120,34 @@ def _accuracy(model, x, y, batch: int, device) -> float:
 
 def train(space, arch_index, task, recipe: Recipe, seed: int, device=None, threads: int = 1,
           home=None) -> TrainResult:
-    """Train ``arch_index`` of ``space`` on ``task`` (a registered task or its name)."""
+    """Train ``arch_index`` of ``space`` on ``task`` (a registered task or its name).
+
+    torch's thread count and determinism switch are set for the run and restored after.
+    """
+    import torch
+
+    from nasdb.networks import tasks
+
+    task = task if isinstance(task, tasks.Task) else tasks.get(task, home)
+    dev = _device(device)
+    saved = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    if dev.type == "cpu":
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(True)
+    try:
+        return _train(space, arch_index, task, recipe, seed, dev, threads)
+    finally:
+        torch.set_num_threads(saved[0])
+        torch.use_deterministic_algorithms(saved[1])
+
+
+def _train(space, arch_index, task, recipe: Recipe, seed: int, dev, threads: int) -> TrainResult:
     import torch
 
     from nasdb import networks
     from nasdb.networks import tasks
 
-    task = task if isinstance(task, tasks.Task) else tasks.get(task, home)
     data = tasks.dataset(task)
-    dev = _device(device)
-    if dev.type == "cpu":
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(True)
     torch.manual_seed(seed)
     model = networks.build(space, int(arch_index), task.shape).to(dev)
     gen = torch.Generator().manual_seed(seed)
