@@ -1,7 +1,8 @@
 """Torch networks for the catalog's architectures: build, count parameters and FLOPs.
 
 ``build(space, arch, task=...)`` takes an architecture in any form the space's ``index``
-reads. ``task`` is a benchmark task of the space (``'cifar10'``, ...), a task registered
+reads. ``task`` is a benchmark task of the space (default: its reference task, such as
+``'cifar10'`` or ``'cora'``), a task registered
 with ``nasdb task add``, or an :class:`~nasdb.networks.shapes.ImageTask`. Parameter counts
 equal the benchmark tables'; FLOPs are torch's own count of one forward pass on one
 input (a multiply-accumulate is 2 FLOPs; NAS papers' "FLOPs" are the MACs, half that).
@@ -15,9 +16,9 @@ import numpy as np
 
 from nasdb import spaces
 from nasdb.errors import NasdbError
-from nasdb.networks.shapes import BENCHMARK_TASKS, ImageTask
+from nasdb.networks.shapes import BENCHMARK_TASKS, GraphTask, ImageTask
 
-BUILT_SPACES = ("nb101", "nb201", "nbmacro")
+BUILT_SPACES = ("nb101", "nb201", "nbgraph", "nbmacro")
 
 
 class NetworkError(NasdbError):
@@ -32,10 +33,12 @@ def _module(space: str):
     return importlib.import_module(f"nasdb.networks.{space}")
 
 
-def task_shape(space: str, task, home=None) -> ImageTask:
+def task_shape(space: str, task, home=None) -> ImageTask | GraphTask:
     """The input/output shape of ``task``: a benchmark task or a registered one."""
-    if isinstance(task, ImageTask):
+    if isinstance(task, (ImageTask, GraphTask)):
         return task
+    if task is None:  # the space's reference task, e.g. cifar10 or cora
+        task = spaces.get(space).reference_task
     known = BENCHMARK_TASKS.get(space, {})
     if task in known:
         return known[task]
@@ -54,7 +57,7 @@ def task_shape(space: str, task, home=None) -> ImageTask:
     )
 
 
-def build(space: str, arch, task="cifar10", home=None):
+def build(space: str, arch, task=None, home=None):
     """A freshly initialised ``torch.nn.Module`` for ``arch`` on ``task``.
 
     ``home`` is the catalog whose task registry names user tasks (default: $NASDB_HOME).
@@ -63,27 +66,29 @@ def build(space: str, arch, task="cifar10", home=None):
     return module.build(spaces.get(space).index(arch), task_shape(space, task, home))
 
 
-def params(space: str, arch, task="cifar10") -> int:
+def params(space: str, arch, task=None) -> int:
     """Trainable parameters of the built network (counted on the module)."""
     from nasdb.networks.nb201 import count_params
 
     return count_params(build(space, arch, task))
 
 
-def flops(space: str, arch, task="cifar10") -> int:
+def flops(space: str, arch, task=None) -> int:
     """torch.utils.flop_counter FLOPs of one forward pass on one input of ``task``."""
     from nasdb.networks.nb201 import count_flops
 
+    if space == "nbgraph":
+        raise NetworkError("FLOPs of a GNN depend on the graph it runs on; not counted")
     shape = task_shape(space, task)
     return count_flops(build(space, arch, shape), shape)
 
 
-def param_counts(space: str, indices, task="cifar10") -> np.ndarray:
+def param_counts(space: str, indices, task=None) -> np.ndarray:
     """Parameter counts of many architectures at once, without building each network."""
     return _module(space).param_counts(np.asarray(indices), task_shape(space, task))
 
 
-def flop_counts(space: str, indices, task="cifar10") -> np.ndarray:
+def flop_counts(space: str, indices, task=None) -> np.ndarray:
     """FLOPs (as :func:`flops` counts them) of many NB201 or NB101 cells without building
     each network: NB201's are linear in the cell's op counts, NB101's follow from its graph."""
     if space not in ("nb101", "nb201"):
