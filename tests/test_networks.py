@@ -286,3 +286,71 @@ def test_nbgraph_counter_equals_built_modules():
         net = networks.build("nbgraph", int(index), task=shape.__class__(
             "karate", graph.num_features, 4, 16, 0, 1))
         assert net(graph.x, graph.edge_index).shape == (34, 4)
+
+
+def _write_planetoid(directory, nodes=12, features=5, classes=3, train=3, graph_ok=True):
+    import collections
+
+    import scipy.sparse as sp
+
+    directory.mkdir()
+    rng = np.random.default_rng(0)
+    test_index = np.arange(nodes - 4, nodes)[::-1]  # listed out of order, as upstream does
+    allx_n = nodes - len(test_index)
+
+    def onehot(n):
+        return np.eye(classes)[rng.integers(0, classes, n)]
+
+    parts = {
+        "x": sp.csr_matrix(rng.random((train, features), dtype=np.float32)),
+        "allx": sp.csr_matrix(rng.random((allx_n, features), dtype=np.float32)),
+        "tx": sp.csr_matrix(rng.random((len(test_index), features), dtype=np.float32)),
+        "y": onehot(train),
+        "ally": onehot(allx_n),
+        "ty": onehot(len(test_index)),
+        "graph": collections.defaultdict(list, {i: [(i + 1) % nodes] for i in range(nodes)})
+        if graph_ok else [1, 2, 3],
+    }
+    for part, obj in parts.items():
+        (directory / f"ind.toy.{part}").write_bytes(pickle.dumps(obj, protocol=2))
+    (directory / "ind.toy.test.index").write_text("\n".join(map(str, test_index)))
+
+
+def test_planetoid_files_and_karate_register_as_graph_tasks(tmp_path):
+    _write_planetoid(tmp_path / "toy")
+    home = str(tmp_path / "h")
+    run = run_cli("task", "add", "toy", "--space", "nbgraph", "--data", str(tmp_path / "toy"),
+                  "--home", home)
+    assert run.exit_code == 0, run.output
+    toy = tasks.get("toy", home)
+    assert (toy.features, toy.classes) == (5, 3)
+    data = tasks.dataset(toy)
+    assert data.edge_index.shape == (2, 12) and data.train_mask.sum() == 3
+    assert data.test_mask[8:].all() and not data.test_mask[:8].any()
+    run = run_cli("task", "add", "club", "--space", "nbgraph", "--data", "karate",
+                  "--home", home)
+    assert run.exit_code == 0, run.output
+    assert (tasks.get("club", home).features, tasks.get("club", home).classes) == (34, 4)
+
+
+def test_bad_planetoid_files_are_one_error(tmp_path):
+    _write_planetoid(tmp_path / "toy", graph_ok=False)
+    home = tmp_path / "h"
+    home.mkdir()
+    run = run_cli("task", "add", "toy", "--space", "nbgraph", "--data", str(tmp_path / "toy"),
+                  "--home", str(home))
+    assert run.exit_code == 2 and "expected a dict of neighbours" in run.output, run.output
+    assert snapshot(home) == {}
+
+
+def test_gnn_training_on_karate_is_deterministic(tmp_path):
+    tasks.add("club", "nbgraph", "karate", home=tmp_path)
+    recipe = recipes.get("nbgraph", epochs=5)
+    index = networks.spaces.get("nbgraph").index("0,1,2,3|gcn,gat,skip,fc")
+    first, again = (
+        training.train("nbgraph", index, "club", recipe, 3, device="cpu", home=tmp_path).to_dict()
+        for _ in range(2)
+    )
+    first.pop("train_seconds"), again.pop("train_seconds")
+    assert first == again and len(first["history"]) == 5
+    assert first["provenance"]["dataset"] == "karate"

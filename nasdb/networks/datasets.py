@@ -189,3 +189,136 @@ def read(data: str | Path) -> ImageData:
         f"{directory}: holds neither CIFAR python batches (data_batch_1.., test_batch or "
         "train, test) nor ImageNet16 batches (train_data_batch_1..10, val_data)"
     )
+
+
+# Graphs ----------------------------------------------------------------------------------
+PACKAGED_GRAPHS = ("karate",)
+PLANETOID_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph")
+# Python 2 pickles (the upstream files) name builtins and copyreg by their old modules.
+_PLANETOID_ALLOWED = safe_pickle.NUMPY_ARRAYS | {
+    "collections.defaultdict",
+    *(f"{m}.{n}" for m in ("builtins", "__builtin__") for n in ("list", "object")),
+    "copyreg._reconstructor",
+    "copy_reg._reconstructor",
+}
+
+
+@dataclass(frozen=True)
+class GraphData:
+    """One graph for node classification, with boolean train/valid/test node masks."""
+
+    name: str
+    x: np.ndarray  # (nodes, features) float32
+    edge_index: np.ndarray  # (2, edges) int64
+    y: np.ndarray  # (nodes,) int64
+    train_mask: np.ndarray
+    valid_mask: np.ndarray
+    test_mask: np.ndarray
+    classes: int
+    fingerprint: str
+
+    @property
+    def features(self) -> int:
+        return int(self.x.shape[1])
+
+
+def _graph(name, x, edge_index, y, train, valid, test) -> GraphData:
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.int64)
+    edge_index = np.asarray(edge_index, dtype=np.int64).reshape(2, -1)
+    fingerprint = _fingerprint(x, edge_index, y, train, valid, test)
+    return GraphData(name, x, edge_index, y, train, valid, test, int(y.max()) + 1, fingerprint)
+
+
+def read_karate() -> GraphData:
+    """Zachary's karate club as torch-geometric bundles it (34 nodes, 4 classes, no download):
+    its one labelled node per class trains; the other 30 are halved into valid and test."""
+    try:
+        from torch_geometric.datasets import KarateClub
+    except ImportError:
+        raise DatasetError("the karate dataset needs torch-geometric: pip install "
+                           "'nasdb[torch]'") from None
+    g = KarateClub()[0]
+    train = g.train_mask.numpy()
+    rest = np.flatnonzero(~train)
+    order = np.random.default_rng(0).permutation(rest)
+    valid = np.zeros_like(train)
+    valid[order[: len(order) // 2]] = True
+    test = ~train & ~valid
+    return _graph("karate", g.x.numpy(), g.edge_index.numpy(), g.y.numpy(), train, valid, test)
+
+
+def _planetoid_part(directory: Path, prefix: str, part: str):
+    import scipy.sparse as sp
+
+    path = directory / f"{prefix}.{part}"
+    records = {
+        "scipy.sparse.csr.csr_matrix": sp.csr_matrix,
+        "scipy.sparse._csr.csr_matrix": sp.csr_matrix,
+    }
+    try:
+        return safe_pickle.loads(
+            safe_pickle.read_bytes(path), path, _PLANETOID_ALLOWED, records, encoding="latin1"
+        )
+    except IngestError as exc:
+        raise DatasetError(str(exc)) from None
+
+
+def _dense(path: Path, obj) -> np.ndarray:
+    arr = obj.toarray() if hasattr(obj, "toarray") else np.asarray(obj)
+    if arr.ndim != 2:
+        raise DatasetError(f"{path}: expected a 2-d matrix, found shape {arr.shape}")
+    return arr
+
+
+def read_planetoid(directory: Path) -> GraphData:
+    """Planetoid raw files (``ind.<name>.x`` ... ``ind.<name>.test.index``), the public split:
+    the labelled training nodes, the next 500 for validation, and the listed test nodes."""
+    directory = Path(directory)
+    found = sorted(directory.glob("ind.*.graph"))
+    if len(found) != 1:
+        raise DatasetError(f"{directory}: expected one ind.<name>.graph file, found {len(found)}")
+    prefix = found[0].name[: -len(".graph")]
+    name = prefix.split(".", 1)[1]
+    parts = {p: _planetoid_part(directory, prefix, p) for p in PLANETOID_PARTS}
+    index_path = directory / f"{prefix}.test.index"
+    try:
+        test_index = np.array([int(line) for line in index_path.read_text().split()])
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{index_path}: expected one node number a line ({exc})") from None
+    x, tx, allx = (_dense(directory / f"{prefix}.{p}", parts[p]) for p in ("x", "tx", "allx"))
+    y, ty, ally = (_dense(directory / f"{prefix}.{p}", parts[p]) for p in ("y", "ty", "ally"))
+    if len(tx) != len(test_index) or len(ty) != len(tx) or len(ally) != len(allx):
+        raise DatasetError(f"{directory}: {prefix} parts disagree on node counts")
+    first, last = test_index.min(), test_index.max()
+    full_tx = np.zeros((last - first + 1, tx.shape[1]), tx.dtype)  # citeseer has gaps
+    full_ty = np.zeros((last - first + 1, ty.shape[1]), ty.dtype)
+    full_tx[test_index - first], full_ty[test_index - first] = tx, ty
+    features = np.vstack([allx, full_tx])
+    labels = np.vstack([ally, full_ty]).argmax(1)
+    n = len(features)
+    graph = parts["graph"]
+    if not isinstance(graph, dict):
+        raise DatasetError(f"{directory / (prefix + '.graph')}: expected a dict of neighbours")
+    edges = [(int(s), int(t)) for s, nbrs in graph.items() for t in nbrs if s != t]
+    edge_index = np.array(edges, dtype=np.int64).T if edges else np.zeros((2, 0), np.int64)
+    if edge_index.size and edge_index.max() >= n:
+        raise DatasetError(f"{directory}: the graph names node {edge_index.max()} of {n}")
+    masks = [np.zeros(n, dtype=bool) for _ in range(3)]
+    masks[0][: len(y)] = True
+    masks[1][len(y) : len(y) + 500] = True
+    masks[2][test_index] = True
+    return _graph(name, features, edge_index, labels, *masks)
+
+
+def read_graph(data: str | Path) -> GraphData:
+    """A graph by packaged name (``karate``) or a directory of Planetoid raw files."""
+    if str(data) in PACKAGED_GRAPHS:
+        return read_karate()
+    directory = Path(data)
+    if not directory.is_dir():
+        raise DatasetError(
+            f"dataset {str(data)!r}: no such directory; expected a directory of Planetoid "
+            "files (ind.<name>.x, ...), or one of: " + ", ".join(PACKAGED_GRAPHS)
+        )
+    return read_planetoid(directory)

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from nasdb.catalog import resolve_home, temp_beside
 from nasdb.errors import NasdbError
-from nasdb.networks.shapes import BENCHMARK_TASKS, ImageTask
+from nasdb.networks.shapes import BENCHMARK_TASKS, GraphTask, ImageTask
 
 REGISTRY_FILE = "tasks.json"
-IMAGE_SPACES = ("nb101", "nb201", "nbmacro")
+SPACES = ("nb101", "nb201", "nbgraph", "nbmacro")
+GRAPH_SPACES = ("nbgraph",)
 
 
 class TaskError(NasdbError):
@@ -30,13 +31,16 @@ class Task:
     name: str
     space: str
     data: str  # a directory (absolute) or a packaged dataset name
-    channels: int
-    size: int
     classes: int
     fingerprint: str
+    channels: int = 0  # images: channels x size x size
+    size: int = 0
+    features: int = 0  # graphs: features per node
 
     @property
-    def shape(self) -> ImageTask:
+    def shape(self) -> ImageTask | GraphTask:
+        if self.space in GRAPH_SPACES:
+            return GraphTask(self.name, self.features, self.classes)
         return ImageTask(self.name, self.channels, self.size, self.classes)
 
 
@@ -80,8 +84,8 @@ def add(name: str, space: str, data: str, classes: int | None = None, home=None)
     """Read the dataset once (so a bad one fails here), then record the task."""
     from nasdb.networks import datasets
 
-    if space not in IMAGE_SPACES:
-        raise TaskError(f"--space {space!r}: tasks can be added to {', '.join(IMAGE_SPACES)}")
+    if space not in SPACES:
+        raise TaskError(f"--space {space!r}: tasks can be added to {', '.join(SPACES)}")
     if not name or not all(c.isalnum() or c in "-_" for c in name):
         raise TaskError(f"task name {name!r}: use letters, digits, '-' and '_'")
     if name in BENCHMARK_TASKS.get(space, {}):
@@ -89,21 +93,29 @@ def add(name: str, space: str, data: str, classes: int | None = None, home=None)
     existing = load(home)
     if name in existing:
         raise TaskError(f"task {name!r} is already registered (data {existing[name].data})")
-    where = data if data in datasets.PACKAGED else str(Path(data).expanduser().resolve())
-    ds = datasets.read(where)
+    packaged = datasets.PACKAGED_GRAPHS if space in GRAPH_SPACES else datasets.PACKAGED
+    where = data if data in packaged else str(Path(data).expanduser().resolve())
+    ds = _read(space, where)
     if classes is not None and classes != ds.classes:
         raise TaskError(f"--data {data}: {ds.classes} classes found, --classes says {classes}")
-    task = Task(name, space, where, ds.channels, ds.size, ds.classes, ds.fingerprint)
+    if space in GRAPH_SPACES:
+        task = Task(name, space, where, ds.classes, ds.fingerprint, features=ds.features)
+    else:
+        task = Task(name, space, where, ds.classes, ds.fingerprint, ds.channels, ds.size)
     existing[name] = task
     _write_registry(home, existing)
     return task
 
 
-def dataset(task: Task):
-    """The task's data, checked against the fingerprint taken at registration."""
+def _read(space: str, data: str):
     from nasdb.networks import datasets
 
-    ds = datasets.read(task.data)
+    return datasets.read_graph(data) if space in GRAPH_SPACES else datasets.read(data)
+
+
+def dataset(task: Task):
+    """The task's data, checked against the fingerprint taken at registration."""
+    ds = _read(task.space, task.data)
     if ds.fingerprint != task.fingerprint:
         raise TaskError(
             f"task {task.name!r}: the data at {task.data} changed since it was registered "

@@ -88,6 +88,8 @@ def _augment(x, recipe: Recipe, gen):
 def _optimizer(model, recipe: Recipe):
     import torch
 
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     if recipe.optimizer == "sgd":
         return torch.optim.SGD(
             model.parameters(),
@@ -141,30 +143,27 @@ def train(space, arch_index, task, recipe: Recipe, seed: int, device=None, threa
         torch.use_deterministic_algorithms(saved[1])
 
 
-def _train(space, arch_index, task, recipe: Recipe, seed: int, dev, threads: int) -> TrainResult:
+def _schedule(opt, recipe: Recipe, total: int):
     import torch
 
-    from nasdb import networks
-    from nasdb.networks import tasks
-
-    data = tasks.dataset(task)
-    torch.manual_seed(seed)
-    model = networks.build(space, int(arch_index), task.shape).to(dev)
-    gen = torch.Generator().manual_seed(seed)
-    x, y = torch.from_numpy(data.train_x), torch.from_numpy(data.train_y)
-    steps_per_epoch = math.ceil(len(y) / recipe.batch_size)
-    total = steps_per_epoch * recipe.epochs
-    opt = _optimizer(model, recipe)
     if recipe.schedule == "cosine":
-        sched = torch.optim.lr_scheduler.LambdaLR(
+        return torch.optim.lr_scheduler.LambdaLR(
             opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
         )
-    else:
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+
+
+def _fit_images(model, data, recipe: Recipe, seed: int, dev):
+    """Minibatch training; returns (history, diverged, valid %, test %)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    x, y = torch.from_numpy(data.train_x), torch.from_numpy(data.train_y)
+    opt = _optimizer(model, recipe)
+    sched = _schedule(opt, recipe, math.ceil(len(y) / recipe.batch_size) * recipe.epochs)
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     vx, vy = torch.from_numpy(data.valid_x), torch.from_numpy(data.valid_y)
-    history, diverged = [], False
-    start = time.perf_counter()
+    history = []
     for epoch in range(1, recipe.epochs + 1):
         model.train()
         order = torch.randperm(len(y), generator=gen)
@@ -174,17 +173,14 @@ def _train(space, arch_index, task, recipe: Recipe, seed: int, dev, threads: int
             xb = _augment(x[idx], recipe, gen).to(dev)
             loss = loss_fn(model(xb), y[idx].to(dev))
             if not torch.isfinite(loss):
-                diverged = True
-                break
+                history.append({"epoch": epoch, "train_loss": None, "valid_accuracy": None})
+                return history, True, None, None
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
             loss_sum += float(loss.detach()) * len(idx)
             seen += len(idx)
-        if diverged:
-            history.append({"epoch": epoch, "train_loss": None, "valid_accuracy": None})
-            break
         history.append(
             {
                 "epoch": epoch,
@@ -193,12 +189,67 @@ def _train(space, arch_index, task, recipe: Recipe, seed: int, dev, threads: int
                 "lr": opt.param_groups[0]["lr"],
             }
         )
+    tx, ty = torch.from_numpy(data.test_x), torch.from_numpy(data.test_y)
+    test = _accuracy(model, tx, ty, recipe.batch_size, dev)
+    return history, False, history[-1]["valid_accuracy"], test
+
+
+def _fit_graph(model, data, recipe: Recipe, dev):
+    """Full-graph training on the train mask (one step an epoch); same returns."""
+    import torch
+
+    x, ei = torch.from_numpy(data.x).to(dev), torch.from_numpy(data.edge_index).to(dev)
+    y = torch.from_numpy(data.y).to(dev)
+    masks = [torch.from_numpy(m).to(dev) for m in (data.train_mask, data.valid_mask,
+                                                    data.test_mask)]
+    opt = _optimizer(model, recipe)
+    sched = _schedule(opt, recipe, recipe.epochs)
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+
+    def accuracy(mask) -> float:
+        model.eval()
+        with torch.no_grad():
+            pred = model(x, ei).argmax(1)
+        return 100.0 * int((pred[mask] == y[mask]).sum()) / max(int(mask.sum()), 1)
+
+    history = []
+    for epoch in range(1, recipe.epochs + 1):
+        model.train()
+        loss = loss_fn(model(x, ei)[masks[0]], y[masks[0]])
+        if not torch.isfinite(loss):
+            history.append({"epoch": epoch, "train_loss": None, "valid_accuracy": None})
+            return history, True, None, None
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": float(loss.detach()),
+                "valid_accuracy": accuracy(masks[1]),
+                "lr": opt.param_groups[0]["lr"],
+            }
+        )
+    return history, False, history[-1]["valid_accuracy"], accuracy(masks[2])
+
+
+def _train(space, arch_index, task, recipe: Recipe, seed: int, dev, threads: int) -> TrainResult:
+    import torch
+
+    from nasdb import networks
+    from nasdb.networks import tasks
+    from nasdb.networks.datasets import GraphData
+
+    data = tasks.dataset(task)
+    torch.manual_seed(seed)
+    model = networks.build(space, int(arch_index), task.shape).to(dev)
+    start = time.perf_counter()
+    if isinstance(data, GraphData):
+        history, diverged, valid, test = _fit_graph(model, data, recipe, dev)
+    else:
+        history, diverged, valid, test = _fit_images(model, data, recipe, seed, dev)
     seconds = time.perf_counter() - start
-    valid = test = None
-    if not diverged:
-        valid = history[-1]["valid_accuracy"]
-        tx, ty = torch.from_numpy(data.test_x), torch.from_numpy(data.test_y)
-        test = _accuracy(model, tx, ty, recipe.batch_size, dev)
     provenance = {
         "recipe": recipe.to_dict(),
         "recipe_sha256": recipe.sha256,
