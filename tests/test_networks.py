@@ -251,8 +251,9 @@ def test_readme_networks_shell_commands_run(tmp_path):
                              timeout=600)
         assert run.returncode == 0, run.stderr
         outputs.append(run.stdout)
-    result = json.loads(outputs[-1])
-    assert result["arch_index"] == 6111 and result["epochs"] == 1
+    image, graph = json.loads(outputs[1]), json.loads(outputs[3])
+    assert image["arch_index"] == 6111 and image["epochs"] == 1
+    assert graph["task"] == "club" and len(graph["history"]) == 20
 
 
 def test_nbgraph_params_equal_the_bench_files():
