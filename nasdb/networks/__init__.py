@@ -68,14 +68,14 @@ def build(space: str, arch, task=None, home=None):
 
 def params(space: str, arch, task=None) -> int:
     """Trainable parameters of the built network (counted on the module)."""
-    from nasdb.networks.nb201 import count_params
+    from nasdb.networks.counts import count_params
 
     return count_params(build(space, arch, task))
 
 
 def flops(space: str, arch, task=None) -> int:
     """torch.utils.flop_counter FLOPs of one forward pass on one input of ``task``."""
-    from nasdb.networks.nb201 import count_flops
+    from nasdb.networks.counts import count_flops
 
     if space == "nbgraph":
         raise NetworkError("FLOPs of a GNN depend on the graph it runs on; not counted")

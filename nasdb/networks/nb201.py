@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasdb.networks.counts import count_flops, count_params
 from nasdb.networks.shapes import ImageTask
 from nasdb.spaces.nb201 import OPS, STRING_EDGES
 
@@ -120,21 +121,6 @@ def cell_ops(index: int) -> list[str]:
 
 def build(index: int, task: ImageTask) -> NB201Network:
     return NB201Network(cell_ops(index), task)
-
-
-def count_params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def count_flops(module: nn.Module, task: ImageTask) -> int:
-    """FLOPs of one forward pass on one image, by torch's own counter (a MAC is 2 FLOPs)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    x = torch.zeros(1, task.channels, task.size, task.size)
-    module.eval()
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        module(x)
-    return int(counter.get_total_flops())
 
 
 @cache

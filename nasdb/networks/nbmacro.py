@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasdb.networks.counts import count_params
 from nasdb.networks.shapes import ImageTask
 from nasdb.spaces.nbmacro import LAYERS, OPS, STAGES
 
@@ -111,8 +112,6 @@ def build(index: int, task: ImageTask) -> NBMacroNetwork:
 @cache
 def _table(task: ImageTask) -> tuple[int, np.ndarray]:
     """Params outside the 8 layers, and an (8, 3) table of each layer choice's params."""
-    from nasdb.networks.nb201 import count_params
-
     net = NBMacroNetwork(["identity"] * LAYERS, task)
     base = count_params(net) - count_params(net.layers)
     table = np.array(

@@ -71,6 +71,11 @@ PUBLISHED: dict[str, Recipe] = {
             "momentum 0.9, L2 1e-4, cosine by step, 108 epochs",
         ),
         Recipe(
+            "nbmacro", "sgd", 0.1, 0.9, 5e-4, 50, 256,
+            source="xiusu/NAS-Bench-Macro train/train.py: SGD momentum 0.9, lr 0.1, wd 5e-4, "
+            "cosine, 50 epochs, batch 256, DARTS-style CIFAR-10 crop + flip",
+        ),
+        Recipe(
             "nb201-short", "sgd", 0.1, 0.9, 5e-4, 1, 256, nesterov=True,
             source="nb201 at 1 epoch: a fidelity for tests and demos",
         ),
