@@ -93,7 +93,7 @@ def loads(
 ) -> Any:
     """Unpickle ``data`` read from ``path``; ``records`` maps upstream classes to local ones.
 
-    ``encoding="bytes"`` reads Python 2 pickles (CIFAR batches) with their str as bytes.
+    ``encoding="latin1"`` reads Python 2 pickles (CIFAR batches, Planetoid files).
     """
     return load_stream(io.BytesIO(data), path, allowed, records, pandas_compat, encoding)
 

@@ -355,3 +355,36 @@ def test_gnn_training_on_karate_is_deterministic(tmp_path):
     first.pop("train_seconds"), again.pop("train_seconds")
     assert first == again and len(first["history"]) == 5
     assert first["provenance"]["dataset"] == "karate"
+
+
+def test_nb201_networks_source_ingests_params_and_macs(tmp_path, nats):
+    """The computed source goes through ``nasdb ingest`` like any other, no files needed."""
+    import pyarrow.parquet as pq
+
+    run = run_cli("ingest", "nb201_networks", "--home", str(tmp_path))
+    assert run.exit_code == 0, run.output
+    rows = pq.read_table(tmp_path / "evaluations" / "nb201_networks.parquet")
+    assert rows.num_rows == 93_750
+    for task in NB201_TASKS:
+        params = by_index(rows, task, "params")
+        assert np.array_equal(np.round(params, 6), np.round(by_index(nats, task, "params"), 6))
+        macs = networks.flop_counts("nb201", np.arange(15_625), task) / 2e6
+        assert np.allclose(by_index(rows, task, "flops"), macs)
+
+
+def test_imagenet16_batches_keep_the_first_120_classes(tmp_path):
+    directory = tmp_path / "ImageNet16"
+    directory.mkdir()
+    rng = np.random.default_rng(0)
+    names = [f"train_data_batch_{i}" for i in range(1, 11)] + ["val_data"]
+    for k, name in enumerate(names):
+        labels = (np.arange(26) + 26 * k) % 130 + 1  # 1..130: ten classes beyond 120
+        batch = {"data": rng.integers(0, 256, (26, 768), dtype=np.uint8), "labels": labels.tolist()}
+        (directory / name).write_bytes(pickle.dumps(batch, protocol=2))
+    run = run_cli("task", "add", "in16", "--space", "nb201", "--data", str(directory),
+                  "--classes", "120", "--home", str(tmp_path / "h"))
+    assert run.exit_code == 0, run.output
+    data = tasks.dataset(tasks.get("in16", tmp_path / "h"))
+    assert data.train_x.shape[1:] == (3, 16, 16)
+    assert data.train_y.min() == 0 and data.train_y.max() == 119
+    assert len(data.train_y) == 260 - 20  # labels 121..130 dropped

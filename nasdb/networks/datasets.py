@@ -79,13 +79,16 @@ def _finish(name, train_x, train_y, held_x, held_y, classes) -> ImageData:
     )
 
 
-def _batch(path: Path, label_key: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _batch(path: Path, label_key: str) -> tuple[np.ndarray, np.ndarray]:
+    """One pickled batch: CIFAR's are Python 2 pickles, ImageNet16's Python 3 ones."""
     obj = safe_pickle.loads(
-        safe_pickle.read_bytes(path), path, safe_pickle.NUMPY_ARRAYS, encoding="bytes"
+        safe_pickle.read_bytes(path), path, safe_pickle.NUMPY_ARRAYS, encoding="latin1"
     )
-    if not isinstance(obj, dict) or b"data" not in obj or label_key not in obj:
-        raise DatasetError(f"{path}: expected a dict with 'data' and {label_key.decode()!r}")
-    data = np.asarray(obj[b"data"])
+    if isinstance(obj, dict):
+        obj = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}
+    if not isinstance(obj, dict) or "data" not in obj or label_key not in obj:
+        raise DatasetError(f"{path}: expected a dict with 'data' and {label_key!r}")
+    data = np.asarray(obj["data"])
     labels = np.asarray(obj[label_key], dtype=np.int64)
     if data.ndim != 2 or len(data) != len(labels):
         raise DatasetError(f"{path}: 'data' is {data.shape}, expected (N, C*H*W) for N labels")
@@ -112,10 +115,10 @@ def read_cifar(directory: Path) -> ImageData:
     """``cifar-10-batches-py`` (data_batch_1..5, test_batch) or ``cifar-100-python``."""
     directory = Path(directory)
     if (directory / "train").is_file():
-        name, classes, key = "cifar100", 100, b"fine_labels"
+        name, classes, key = "cifar100", 100, "fine_labels"
         train_files, test_file = ["train"], "test"
     else:
-        name, classes, key = "cifar10", 10, b"labels"
+        name, classes, key = "cifar10", 10, "labels"
         train_files, test_file = list(CIFAR10_FILES), "test_batch"
     parts = [_batch(directory / f, key) for f in train_files]
     test_x, test_y = _batch(directory / test_file, key)
@@ -131,8 +134,8 @@ def read_cifar(directory: Path) -> ImageData:
 def read_imagenet16(directory: Path, classes: int = IMAGENET16_CLASSES) -> ImageData:
     """ImageNet16 batches; labels there count from 1, and only classes 1..``classes`` stay."""
     directory = Path(directory)
-    parts = [_batch(directory / f, b"labels") for f in IMAGENET16_TRAIN]
-    val_x, val_y = _batch(directory / "val_data", b"labels")
+    parts = [_batch(directory / f, "labels") for f in IMAGENET16_TRAIN]
+    val_x, val_y = _batch(directory / "val_data", "labels")
 
     def keep(path, data, labels):
         labels = labels - 1
