@@ -79,8 +79,12 @@ def flops(space: str, arch, task=None) -> int:
 
     if space == "nbgraph":
         raise NetworkError("FLOPs of a GNN depend on the graph it runs on; not counted")
+    import torch
+
     shape = task_shape(space, task)
-    return count_flops(build(space, arch, shape), shape)
+    with torch.device("meta"):  # weights without memory; the counter needs only shapes
+        net = build(space, arch, shape)
+    return count_flops(net, shape)
 
 
 def param_counts(space: str, indices, task=None) -> np.ndarray:

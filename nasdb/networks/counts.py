@@ -16,7 +16,8 @@ def count_flops(module: nn.Module, task: ImageTask) -> int:
     """FLOPs of one forward pass on one image (torch counts a multiply-accumulate as 2)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    x = torch.zeros(1, task.channels, task.size, task.size)
+    device = next(module.parameters()).device  # "meta": shapes only, no arithmetic
+    x = torch.zeros(1, task.channels, task.size, task.size, device=device)
     module.eval()
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         module(x)

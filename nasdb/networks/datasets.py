@@ -120,14 +120,13 @@ def read_cifar(directory: Path) -> ImageData:
     else:
         name, classes, key = "cifar10", 10, "labels"
         train_files, test_file = list(CIFAR10_FILES), "test_batch"
-    parts = [_batch(directory / f, key) for f in train_files]
-    test_x, test_y = _batch(directory / test_file, key)
-    train_x = np.concatenate([_images(directory / f, d, 32) for f, (d, _) in zip(
-        train_files, parts, strict=True)])
-    train_y = np.concatenate([y for _, y in parts])
-    for f, y in ((train_files[0], train_y), (test_file, test_y)):
-        _check_labels(directory / f, y, classes)
-    return _finish(name, train_x, train_y, _images(directory / test_file, test_x, 32), test_y,
+    xs, ys = [], []
+    for f in [*train_files, test_file]:
+        data, labels = _batch(directory / f, key)
+        _check_labels(directory / f, labels, classes)
+        xs.append(_images(directory / f, data, 32))
+        ys.append(labels)
+    return _finish(name, np.concatenate(xs[:-1]), np.concatenate(ys[:-1]), xs[-1], ys[-1],
                    classes)
 
 
