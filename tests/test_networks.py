@@ -388,3 +388,12 @@ def test_imagenet16_batches_keep_the_first_120_classes(tmp_path):
     assert data.train_x.shape[1:] == (3, 16, 16)
     assert data.train_y.min() == 0 and data.train_y.max() == 119
     assert len(data.train_y) == 260 - 20  # labels 121..130 dropped
+
+
+def test_a_diverged_training_is_reported_as_such(home):
+    """A NaN/inf loss stops training: the result says diverged and holds no accuracy."""
+    exploding = recipes.from_dict(dict(recipes.PUBLISHED["nb201-short"].to_dict(), lr=1e30))
+    result = training.train("nb201", CHEAP_CELL, "digits", exploding, 0, device="cpu", home=home)
+    assert result.diverged
+    assert result.valid_accuracy is None and result.test_accuracy is None
+    assert result.history[-1]["train_loss"] is None

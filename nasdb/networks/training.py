@@ -122,15 +122,18 @@ def _accuracy(model, x, y, batch: int, device) -> float:
 
 def train(space, arch_index, task, recipe: Recipe, seed: int, device=None, threads: int = 1,
           home=None) -> TrainResult:
-    """Train ``arch_index`` of ``space`` on ``task`` (a registered task or its name).
+    """Train ``arch_index`` of ``space`` (or the architecture in any form the space reads)
+    on ``task`` (a registered task or its name).
 
     torch's thread count and determinism switch are set for the run and restored after.
     """
     import torch
 
+    from nasdb import spaces
     from nasdb.networks import tasks
 
     task = task if isinstance(task, tasks.Task) else tasks.get(task, home)
+    arch_index = spaces.get(space).index(arch_index)
     dev = _device(device)
     saved = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     if dev.type == "cpu":
