@@ -348,3 +348,8 @@ def report_(run_id: str, output: Path | None, x: str, home: Path | None) -> None
 from nasdb.surrogate_cli import surrogate  # noqa: E402
 
 main.add_command(surrogate)
+
+from nasdb.networks.cli import task, train  # noqa: E402
+
+main.add_command(task)
+main.add_command(train)
