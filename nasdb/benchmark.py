@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nasdb import spaces
+from nasdb import proxies, spaces
 from nasdb.db import _UNSET
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
@@ -412,10 +412,7 @@ def build(
         costs[f] = _cost(db, space, task, f, keys, seconds_per_epoch, source)
     proxy_col = None
     if proxy is not None:
-        if proxy not in available:
-            raise UnknownName(
-                f"{space}/{task}: no proxy {proxy!r}; available: {', '.join(available)}"
-            )
+        proxies.check(keys, space, task, proxy, metrics)
         proxy_col = db.column(db.resolve(space, task=task, metric=proxy))
     if surrogate is not None:
         miss = db.surrogate_miss(first_key, surrogate)

@@ -196,7 +196,12 @@ def _search_options(fn):
             click.option(
                 "--source", default=None, help="Source of the values (default: preferred)."
             ),
-            click.option("--proxy", default=None, help="Zero-cost proxy optimizers may use."),
+            click.option(
+                "--proxy",
+                default=None,
+                help="Training-free proxy optimizers may use (a zero-cost score, params, "
+                "flops; 'nasdb describe SPACE' lists them per task).",
+            ),
             click.option(
                 "--surrogate",
                 default=None,
@@ -211,7 +216,42 @@ def _search_options(fn):
     return fn
 
 
+class _SearchCommand(click.Command):
+    """A command whose help ends with the algorithms, their parameters and the sources."""
+
+    def format_epilog(self, ctx, formatter) -> None:
+        from nasdb import describe
+
+        for block in (describe.algorithms_help(), describe.sources_help()):
+            formatter.write_paragraph()
+            formatter.write_text("\b\n" + block)
+
+
 @main.command()
+@click.argument("space", required=False)
+@click.argument("task", required=False)
+@home_option
+def describe(space: str | None, task: str | None, home: Path | None) -> None:
+    """What exists: spaces (no argument), a space's tasks, or a task's metrics; algorithms."""
+    from nasdb import describe as d
+    from nasdb.db import connect
+    from nasdb.output import table
+
+    db = connect(home)
+    if space is None:
+        click.echo(d.spaces_text(db))
+        rows = [(a.name, a.summary, a.objectives, a.fidelities,
+                 " ".join(f"{k}={d._default(v)}" for k, v in a.parameters))
+                for a in d.algorithms()]  # fmt: skip
+        cols = ["algorithm", "what", "objectives", "fidelities", "parameters"]
+        click.echo(table(cols, rows), nl=False)
+    elif task is None:
+        click.echo(d.tasks_text(db, space), nl=False)
+    else:
+        click.echo(table(*d.metrics_table(db, space, task)), nl=False)
+
+
+@main.command(cls=_SearchCommand)
 @click.argument("space")
 @click.argument("task", required=False)
 @click.option("--algorithm", "-a", default="rs", show_default=True, help="Search algorithm.")
@@ -249,7 +289,7 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
         click.echo(f"run {run_id}: nasdb sql \"SELECT * FROM runs WHERE run_id = '{run_id}'\"")
 
 
-@main.command()
+@main.command(cls=_SearchCommand)
 @click.option(
     "--benchmark",
     "-b",
