@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -132,3 +133,157 @@ def test_readme_device_repeatability_is_what_the_data_says(db):
     readme = " ".join((REPO / "README.md").read_text().split())
     assert taus["fpga"] == 1.0 and "the FPGA at τ 1" in readme
     assert taus["eyeriss"] < 1 and f"Eyeriss at τ {taus['eyeriss']:.4f}" in readme
+
+
+# multi-objective results -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def edge(db):
+    return db.benchmark("nb201", "cifar10", ["test_accuracy", "latency"], device="edgegpu")
+
+
+@pytest.fixture(scope="module")
+def edge_runs(edge):
+    from nasdb import runner
+
+    return runner.compare(["rs", "nsga2", "rea"], [edge], seeds=5, budget=runner.Budget(200),
+                          workers=1, progress=False)  # fmt: skip
+
+
+def test_true_front_is_the_non_dominated_set_of_the_table(edge):
+    from nasdb import pareto
+
+    front = pareto.front(edge)
+    vals = edge.query(edge.valid)  # (n, 2): accuracy (max), latency (min)
+    acc, lat = vals[:, 0], vals[:, 1]
+    # brute force: a cell is on the front when no cell is at least as good in both and
+    # better in one
+    on = [
+        not ((acc >= a) & (lat <= t) & ((acc > a) | (lat < t))).any()
+        for a, t in zip(acc, lat, strict=True)
+    ]
+    want = np.unique(vals[on], axis=0)
+    got = np.unique(front.points, axis=0)
+    assert np.array_equal(got, want) and len(got) == 29
+    assert front.points[:, 0].max() == edge.optimum()  # the best cell is on the front
+    assert front.igd(front.points) == 0.0
+    assert front.hv(front.points) == pytest.approx(front.best_hv)
+    # the front spans [0, 1] once normalised, so the reference point 1.1 bounds the volume
+    norm = front.normalise(front.points)
+    assert norm.min(axis=0).tolist() == [0.0, 0.0] and norm.max(axis=0).tolist() == [1.0, 1.0]
+    assert 1.0 < front.best_hv < pareto.REFERENCE**2
+    assert front.hv(front.points[::2]) < front.best_hv
+
+
+def test_multi_objective_runs_are_ranked_by_hypervolume(edge, edge_runs):
+    from nasdb import pareto, report
+
+    front = pareto.front(edge)
+    s = report.summary(edge_runs)
+    assert set(s["measure"]) == {"hypervolume"}
+    df = edge_runs.to_pandas()
+    for alg in ("rs", "nsga2", "rea"):
+        per_seed = [
+            front.hv(np.vstack(run.sort_values("trial")["values"].to_list()))
+            for _, run in df[df["algorithm"] == alg].groupby("seed")
+        ]
+        row = s[s["algorithm"] == alg].iloc[0]
+        assert row["mean"] == pytest.approx(np.mean(per_seed))
+        assert row["optimum"] == pytest.approx(front.best_hv) and row["igd"] > 0
+    assert list(s["mean_rank"]) == sorted(s["mean_rank"])
+    # NSGA-II spreads along the front; REA chases accuracy alone and covers less of it
+    assert s.iloc[0]["algorithm"] == "nsga2" and s.iloc[-1]["algorithm"] == "rea"
+    assert "hypervolume" in report.text(s) and "igd" in report.text(s)
+
+
+def test_anytime_hypervolume_and_front_plot(edge, edge_runs, tmp_path):
+    from nasdb import pareto, report
+
+    front = pareto.front(edge)
+    df = edge_runs.to_pandas()
+    facts = pareto.facts(edge_runs)
+    run = df[(df["algorithm"] == "nsga2") & (df["seed"] == 0)].sort_values("trial")
+    missing = report.series(run, facts, edge.describe(), "regret")
+    vals = np.vstack(run["values"].to_list())
+    assert len(missing) == 200 and np.all(np.diff(missing) <= 1e-12)
+    assert missing[-1] == pytest.approx(front.best_hv - front.hv(vals))
+    assert missing[9] == pytest.approx(front.best_hv - front.hv(vals[:10]))
+    files = {p.name for p in report.write(edge_runs, tmp_path)}
+    stem = "nb201_cifar10_test_accuracy_latency_edgegpu_at_200_epochs"
+    assert {f"front_{stem}.png", f"curves_{stem}.svg", "summary.txt"} <= files
+
+
+def test_multi_objective_search_prints_hypervolume_and_igd(full_home):
+    result = run_cli("search", "nb201", "cifar10", "--metric", "test_accuracy", "--metric",
+                     "latency", "--device", "edgegpu", "-a", "nsga2", "--budget", "100",
+                     "--no-save", "--home", str(full_home))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("hypervolume "))
+    assert "of the true front's 1.0502" in line and "IGD" in line and "of the 29 true-front" in line
+
+
+# readable reports --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def c10_runs(db):
+    from nasdb import runner
+
+    benches = [db.benchmark("nbgraph", "cora"), db.benchmark("nb201", "cifar10")]
+    return runner.compare(["rs", "rea", "ls"], benches, seeds=8, budget=runner.Budget(60),
+                          workers=1, progress=False)  # fmt: skip
+
+
+def test_curves_show_regret_on_a_log_axis_within_the_data(c10_runs):
+    import matplotlib.pyplot as plt
+
+    from nasdb import pareto, report
+
+    df, facts = c10_runs.to_pandas(), pareto.facts(c10_runs)
+    bench = "nb201/cifar10/test_accuracy at 200 epochs"
+    fig = report.curve_figure(df, bench, facts)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and "regret" in ax.get_ylabel()
+    worst = max(
+        float(np.nanmax(report.matrix(df, bench, a, facts, "regret")[0])) for a in ("rs", "rea")
+    )
+    lo, hi = ax.get_ylim()
+    assert 0 < lo and hi < 2 * worst  # bands stay within what the runs reached
+    plt.close(fig)
+    m, _, _ = report.matrix(df, bench, "rs", facts, "regret")
+    b = report.bands(m)
+    assert np.all(b["mean_lo"] >= m.min(axis=0)) and np.all(b["mean_hi"] <= m.max(axis=0))
+    assert np.all(m >= 0) and np.all(np.diff(m, axis=1) <= 0)  # regret only falls
+
+
+def test_summary_is_ordered_by_benchmark_then_rank(c10_runs):
+    from nasdb import report
+
+    s = report.summary(c10_runs)
+    assert list(s["benchmark"]) == sorted(s["benchmark"])
+    for _, per in s.groupby("benchmark"):
+        assert list(per["mean_rank"]) == sorted(per["mean_rank"])
+
+
+def test_zero_spread_prints_zero_not_float_noise(db):
+    from nasdb import report, runner
+
+    # 11 seeds of random search over all 15,625 cells: every seed ends at the optimum
+    bench = db.benchmark("nb201", "cifar10")
+    table = runner.compare(["rs"], [bench], seeds=11, budget=runner.Budget(15_625),
+                           workers=1, progress=False)  # fmt: skip
+    s = report.summary(table)
+    assert s["ci95"].tolist() == [0.0] and s["mean"].iloc[0] == pytest.approx(94.37333, abs=1e-5)
+    header, _, row = report.text(s).splitlines()[:3]
+    assert not re.search(r"\de-\d", row) and row[header.index("ci95") :].split()[0] == "0"
+
+
+def test_compare_report_over_time_without_warnings(full_home, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(full_home, home)
+    args = ["compare", "-b", "nb201/cifar10", "-a", "rs", "-a", "sh", "--seeds", "4",
+            "--budget", "100", "--x", "time", "--report", str(tmp_path / "rep"),
+            "--home", str(home)]  # fmt: skip
+    done = subprocess.run([sys.executable, "-W", "error", "-m", "nasdb", *args],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Warning" not in done.stderr
+    svg = next((tmp_path / "rep").glob("curves_*.svg")).read_text()
+    assert "simulated seconds" in svg
