@@ -89,3 +89,16 @@ def test_algorithm_parameters_come_from_the_signatures():
     assert set(listed) == set(optimizers.names())
     assert listed["rea"] == {"population_size": 30, "sample_size": 10, "proxy_pool": 0}
     assert listed["rs"] == {"replace": False}
+
+
+def test_readme_describe_commands_run(full_home):
+    import shlex
+
+    from conftest import REPO
+
+    lines = [ln.split("#")[0] for ln in (REPO / "README.md").read_text().splitlines()
+             if ln.startswith("nasdb describe")]  # fmt: skip
+    assert len(lines) == 3
+    for line in lines:
+        result = run_cli(*shlex.split(line)[1:], "--home", str(full_home))
+        assert result.exit_code == 0 and result.output.strip(), (line, result.output)
