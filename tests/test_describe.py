@@ -7,8 +7,6 @@ import re
 
 from conftest import run_cli
 
-from nasdb import describe
-
 
 def _section(out: str, title: str) -> str:
     """The block under ``title`` (up to the next unindented line)."""
@@ -83,7 +81,7 @@ def test_help_lists_algorithms_parameters_and_sources():
 
 
 def test_algorithm_parameters_come_from_the_signatures():
-    from nasdb import optimizers
+    from nasdb import describe, optimizers
 
     listed = {a.name: dict(a.parameters) for a in describe.algorithms()}
     assert set(listed) == set(optimizers.names())

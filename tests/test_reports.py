@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from conftest import REPO, run_cli
 
-from nasdb import proxies
 from nasdb.errors import UnknownName
 
 
@@ -44,6 +43,8 @@ def test_proxy_refusal_on_the_command_line(full_home):
 
 
 def test_allowed_proxies_are_the_training_free_keys(db):
+    from nasdb import proxies
+
     keys = db.keys()
     got = proxies.allowed(keys, "nb201", "cifar10")
     assert {"naswot", "synflow", "jacov", "snip", "grasp", "fisher", "grad_norm", "epe_nas",
