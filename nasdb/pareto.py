@@ -90,6 +90,8 @@ class Front:
     def anytime_hv(self, values: np.ndarray) -> np.ndarray:
         """Hypervolume of the first t evaluated points, for every t (one value per row)."""
         f = self.normalise(values)
+        hv_cls, _, _ = _pymoo()
+        indicator = hv_cls(ref_point=np.full(f.shape[1], REFERENCE))
         out = np.zeros(len(f))
         archive = np.zeros((0, f.shape[1]))
         hv = 0.0
@@ -97,8 +99,7 @@ class Front:
             inside = bool((p < REFERENCE).all()) and not np.isnan(p).any()
             if inside and not ((archive <= p).all(axis=1)).any():  # p adds volume
                 archive = np.vstack([archive[~(p <= archive).all(axis=1)], p])
-                hv_cls, _, _ = _pymoo()
-                hv = float(hv_cls(ref_point=np.full(f.shape[1], REFERENCE))(archive))
+                hv = float(indicator(archive))
             out[t] = hv
         return out
 
