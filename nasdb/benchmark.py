@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nasdb import costs, spaces
+from nasdb import costs, proxies, spaces
 from nasdb.db import _UNSET, DENSE_MAX
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
@@ -430,10 +430,7 @@ def build(
     }
     proxy_col = None
     if proxy is not None:
-        if proxy not in available:
-            raise UnknownName(
-                f"{space}/{task}: no proxy {proxy!r}; available: {', '.join(available)}"
-            )
+        proxies.check(keys, space, task, proxy, metrics)
         proxy_col = db.column(db.resolve(space, task=task, metric=proxy))
     if surrogate is not None:
         miss = db.surrogate_miss(first_key, surrogate)

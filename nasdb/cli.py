@@ -196,7 +196,12 @@ def _search_options(fn):
             click.option(
                 "--source", default=None, help="Source of the values (default: preferred)."
             ),
-            click.option("--proxy", default=None, help="Zero-cost proxy optimizers may use."),
+            click.option(
+                "--proxy",
+                default=None,
+                help="Training-free proxy optimizers may use (a zero-cost score, params, "
+                "flops; 'nasdb describe SPACE' lists them per task).",
+            ),
             click.option(
                 "--surrogate",
                 default=None,
@@ -211,7 +216,61 @@ def _search_options(fn):
     return fn
 
 
+def _axis_options(fn):
+    """--x and --y of report curves."""
+    fn = click.option(
+        "--y",
+        type=click.Choice(["regret", "best"]),
+        default="regret",
+        show_default=True,
+        help="Curves: regret to the table's optimum on a log axis (missing hypervolume for "
+        "several objectives), or the best value so far.",
+    )(fn)
+    return click.option(
+        "--x",
+        type=click.Choice(["trials", "time"]),
+        default="trials",
+        show_default=True,
+        help="Curves over evaluations or simulated training seconds.",
+    )(fn)
+
+
+class _SearchCommand(click.Command):
+    """A command whose help ends with the algorithms, their parameters and the sources."""
+
+    def format_epilog(self, ctx, formatter) -> None:
+        from nasdb import describe
+
+        for block in (describe.algorithms_help(), describe.sources_help()):
+            formatter.write_paragraph()
+            formatter.write_text("\b\n" + block)
+
+
 @main.command()
+@click.argument("space", required=False)
+@click.argument("task", required=False)
+@home_option
+def describe(space: str | None, task: str | None, home: Path | None) -> None:
+    """What exists: spaces (no argument), a space's tasks, or a task's metrics; algorithms."""
+    from nasdb import describe as d
+    from nasdb.db import connect
+    from nasdb.output import table
+
+    db = connect(home)
+    if space is None:
+        click.echo(d.spaces_text(db))
+        rows = [(a.name, a.summary, a.objectives, a.fidelities,
+                 " ".join(f"{k}={d._default(v)}" for k, v in a.parameters))
+                for a in d.algorithms()]  # fmt: skip
+        cols = ["algorithm", "what", "objectives", "fidelities", "parameters"]
+        click.echo(table(cols, rows), nl=False)
+    elif task is None:
+        click.echo(d.tasks_text(db, space), nl=False)
+    else:
+        click.echo(table(*d.metrics_table(db, space, task)), nl=False)
+
+
+@main.command(cls=_SearchCommand)
 @click.argument("space")
 @click.argument("task", required=False)
 @click.option("--algorithm", "-a", default="rs", show_default=True, help="Search algorithm.")
@@ -244,13 +303,30 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
             f"best {bench.metrics[0]}: {traj.best[-1]:.6g} (arch {bench.space.arch_id(arch)}, "
             f"trial {final}); table optimum {bench.optimum():.6g}"
         )
+    if bench.n_objectives > 1:
+        _search_front(bench, traj)
     if save:
         run_id = runner.new_run_id()
         db.catalog.write_run(runner.to_table([(algorithm, bench, seed, traj)], run_id), run_id)
         click.echo(f"run {run_id}: nasdb sql \"SELECT * FROM runs WHERE run_id = '{run_id}'\"")
 
 
-@main.command()
+def _search_front(bench, traj) -> None:
+    """How a multi-objective run did against the table's true Pareto front."""
+    from nasdb import pareto
+
+    front = pareto.front(bench)
+    target = -1 if bench.fidelity is None else bench.fidelity
+    values = traj.values[traj.fidelity == target]
+    click.echo(
+        f"hypervolume {front.hv(values):.4f} of the true front's {front.best_hv:.4f}, "
+        f"IGD {front.igd(values):.4f} (objectives normalised to the front, reference "
+        f"point {pareto.REFERENCE}); {front.on_front(values)} of the "
+        f"{len(front.points)} true-front points found"
+    )
+
+
+@main.command(cls=_SearchCommand)
 @click.option(
     "--benchmark",
     "-b",
@@ -270,9 +346,10 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     default=None,
     help="Write curves (PNG/SVG), final.csv and summary.txt here.",
 )
+@_axis_options
 @_search_options
-def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, device, fidelity,
-            source, proxy, surrogate, budget, seconds, home) -> None:  # fmt: skip
+def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metrics, device,
+            fidelity, source, proxy, surrogate, budget, seconds, home) -> None:  # fmt: skip
     """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
     from nasdb import optimizers, runner
     from nasdb.db import connect
@@ -302,16 +379,16 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, de
     click.echo(f"run {run_id}: {table.num_rows:,} trials stored (view runs)")
     for bench in benchmarks:
         click.echo(f"cost per evaluation on {bench.describe()}: {bench.cost_model}")
-    _report(table, report_dir)
+    _report(table, report_dir, x, y)
 
 
-def _report(table, report_dir: Path | None) -> None:
+def _report(table, report_dir: Path | None, x: str = "trials", y: str = "regret") -> None:
     from nasdb import report
 
     if report_dir is not None:
-        for path in report.write(table, report_dir):
+        for path in report.write(table, report_dir, x, y):
             click.echo(f"wrote {path}")
-    click.echo(report.text(report.summary(table.to_pandas())), nl=False)
+    click.echo(report.text(report.summary(table)), nl=False)
 
 
 @main.command(name="report")
@@ -322,9 +399,9 @@ def _report(table, report_dir: Path | None) -> None:
     default=None,
     help="Write curves (PNG/SVG), final.csv and summary.txt here.",
 )
-@click.option("--x", type=click.Choice(["trials", "time"]), default="trials", show_default=True)
+@_axis_options
 @home_option
-def report_(run_id: str, output: Path | None, x: str, home: Path | None) -> None:
+def report_(run_id: str, output: Path | None, x: str, y: str, home: Path | None) -> None:
     """Final table, ranks and significance tests of a stored run; curves with --output."""
     import pyarrow.parquet as pq
 
@@ -340,9 +417,9 @@ def report_(run_id: str, output: Path | None, x: str, home: Path | None) -> None
         )
     table = pq.read_table(path)
     if output is not None:
-        for p in report.write(table, output, x):
+        for p in report.write(table, output, x, y):
             click.echo(f"wrote {p}")
-    click.echo(report.text(report.summary(table.to_pandas())), nl=False)
+    click.echo(report.text(report.summary(table)), nl=False)
 
 
 from nasdb.surrogate_cli import surrogate  # noqa: E402

@@ -193,13 +193,22 @@ def to_table(
     con = duckdb.connect()
     table = con.sql(select, params={"run_id": run_id}).to_arrow_table()
     con.close()
-    return table.cast(RUNS)
+    from nasdb import pareto
+
+    benches = list({id(bench): bench for _, bench, _, _ in rows}.values())
+    return pareto.attach(table.cast(RUNS), benches)  # optimum and true front, for reports
 
 
 _WORKER_BENCHES: list[Benchmark] = []
 
 
-def _init_worker(benches: list[Benchmark]) -> None:
+def _init_worker(benches: list[Benchmark] | str) -> None:
+    """Hold the benchmarks: given, or in the pickle file ``compare`` wrote for workers."""
+    if isinstance(benches, str):
+        import pickle
+
+        with open(benches, "rb") as f:
+            benches = pickle.load(f)  # written by this process's parent a moment ago
     _WORKER_BENCHES[:] = benches
 
 
@@ -253,22 +262,9 @@ def compare(
                     results[(alg, bi, s)] = traj
                     bar.update(1)
         else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            with ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(list(benchmarks),),
-            ) as pool:
-                futures = [
-                    pool.submit(_run_chunk, a, b, s, budget, params.get(a)) for a, b, s in jobs
-                ]
-                for fut in as_completed(futures):
-                    for alg, bi, s, traj in fut.result():
-                        results[(alg, bi, s)] = traj
-                        bar.update(1)
+            for alg, bi, s, traj in _in_processes(jobs, benchmarks, budget, params, workers):
+                results[(alg, bi, s)] = traj
+                bar.update(1)
     rows = [
         (algorithm, benchmarks[b], s, results[(algorithm, b, s)])
         for algorithm in algorithms
@@ -276,3 +272,52 @@ def compare(
         for s in seeds
     ]
     return to_table(rows, run_id or new_run_id())
+
+
+def _in_processes(jobs, benchmarks, budget: Budget, params: dict, workers: int):
+    """Run ``jobs`` in spawned processes, yielding results as they finish.
+
+    A worker that dies (killed, out of memory, or a script without a ``__main__`` guard
+    whose import starts another comparison) breaks the pool: that is an error, never a
+    wait for results that cannot come.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    # The check multiprocessing makes itself: a spawned worker is still importing the
+    # user's script, so this call came from its top level, not from a task.
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise NasdbError(
+            "runner.compare was called while a worker process imported the script that "
+            "started it: put the script's top-level code under "
+            "`if __name__ == \"__main__\":` (or pass workers=1)"
+        )
+    import pickle
+    import tempfile
+
+    # Benchmarks reach workers through a file, not the start-up pipe: CPython writes a new
+    # process's start-up data while holding the pipe's read end itself, so megabytes of
+    # columns written to a worker that died on start-up would block the parent forever.
+    with tempfile.TemporaryDirectory(prefix="nasdb-compare-") as tmp:
+        path = os.path.join(tmp, "benchmarks.pickle")
+        with open(path, "wb") as f:
+            pickle.dump(list(benchmarks), f, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(path,),
+            ) as pool:
+                futures = [
+                    pool.submit(_run_chunk, a, b, s, budget, params.get(a)) for a, b, s in jobs
+                ]
+                for fut in as_completed(futures):
+                    yield from fut.result()
+        except BrokenProcessPool:
+            raise NasdbError(
+                "compare: a worker process died before its runs finished (killed, out of "
+                "memory, or a script without an `if __name__ == \"__main__\":` guard that "
+                "starts work when workers import it); nothing was stored"
+            ) from None
