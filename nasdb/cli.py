@@ -86,8 +86,7 @@ def list_(home: Path | None) -> None:
     from nasdb.db import connect
 
     db = connect(home)
-    rows = db.sql("SELECT name, space, rows, licence, upstream FROM sources ORDER BY name")
-    write(rows, "table", None)
+    write(db.sources().select("name, space, rows, licence, upstream"), "table", None)
 
 
 @main.command()
@@ -328,10 +327,10 @@ def report_(run_id: str, output: Path | None, x: str, home: Path | None) -> None
     from nasdb import report
     from nasdb.catalog import Catalog
 
-    catalog = Catalog(home)
-    path = catalog.table_dir("runs") / f"{run_id}.parquet"
-    if not path.is_file():
-        have = [p.stem for p in catalog.files("runs")]
+    gen = Catalog(home).current()
+    path = gen.path("runs", run_id)
+    if path is None:
+        have = gen.stems("runs")
         raise NasdbError(
             f"no run {run_id!r}; available: {', '.join(have[-10:]) or 'none (run nasdb compare)'}"
         )
