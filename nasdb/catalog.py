@@ -126,6 +126,7 @@ class Transaction:
             list(base.retired),
         )
         self.written: list[Path] = []
+        self.rebuild = False  # commit even without changes (derived files are rebuilt)
 
     @property
     def home(self) -> Path:
@@ -134,7 +135,7 @@ class Transaction:
     @property
     def changed(self) -> bool:
         g, b = self.gen, self.base
-        return b.adopted or g.entries != b.entries or g.sources != b.sources
+        return self.rebuild or b.adopted or g.entries != b.entries or g.sources != b.sources
 
     def _new_path(self, table: str, stem: str, suffix: str) -> Path:
         path = self.home / table / f"{stem}.g{self.gen.number}{suffix}"
@@ -444,49 +445,38 @@ class Catalog:
     def _refresh_wide(self, tx: Transaction) -> None:
         """Materialise the wide table of every space whose evaluations, sources or
         architectures changed (each entry records the checksums it was built from)."""
-        import duckdb
-
-        from nasdb import views
+        from nasdb.loaders.base import sha256
 
         gen = tx.gen
+        for entry in gen.entries.values():  # an adopted catalog: checksums on first commit
+            if entry.get("sha256", "") is None:
+                entry["sha256"] = sha256(self.home / entry["path"])
         spaces_now = {m["space"] for m in gen.sources.values()}
         for stem in gen.stems("wide"):
             if stem not in spaces_now:
                 tx.drop("wide", stem)
         for space in sorted(spaces_now):
-            part = gen.only_space(space)
-            for key, entry in part.entries.items():  # adopted files get checksums first
-                if entry.get("sha256", "") is None:
-                    from nasdb.loaders.base import sha256
-
-                    entry["sha256"] = gen.entries[key]["sha256"] = sha256(
-                        self.home / entry["path"]
-                    )
-            con = duckdb.connect()
-            con.execute("SET enable_progress_bar = false")
-            for stmt in views.base_statements(part):
-                con.execute(stmt)
-            select = views.wide_selects(con).get(space)
-            if select is None:
-                con.close()
-                tx.drop("wide", space)
-                continue
-            built_from = {k: e["sha256"] for k, e in sorted(part.entries.items())}
-            built_from["select"] = hashlib.sha256(
-                select.replace(str(self.home), HOME_TOKEN).encode()
-            ).hexdigest()
-            old = gen.entry("wide", space)
-            if old is not None and old.get("built_from") == built_from:
-                con.close()
-                continue
-            target = tx._new_path("wide", space, ".parquet")
-            tmp = temp_beside(target)
+            if not (tx.rebuild or tx.base.adopted or gen.entry("wide", space) is None):
+                if gen.only_space(space).entries == tx.base.only_space(space).entries:
+                    continue  # its inputs did not change (a run, a surrogate)
+            con, select = space_views(gen, space)
             try:
-                con.execute(f"COPY ({select}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
-                con.close()
-                tx.put_file("wide", space, Path(tmp), built_from=built_from)
+                built_from = None if select is None else wide_inputs(gen, space, select)
+                old = gen.entry("wide", space)
+                if select is None:
+                    tx.drop("wide", space)
+                elif old is None or old.get("built_from") != built_from:
+                    target = tx._new_path("wide", space, ".parquet")
+                    tmp = temp_beside(target)
+                    try:
+                        con.execute(
+                            f"COPY ({select}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)"
+                        )
+                        tx.put_file("wide", space, Path(tmp), built_from=built_from)
+                    finally:
+                        Path(tmp).unlink(missing_ok=True)
             finally:
-                Path(tmp).unlink(missing_ok=True)
+                con.close()
 
     def view_statements(self, gen: manifest.Generation | None = None) -> list[str]:
         """CREATE VIEW statements over a generation's files (absolute paths)."""
@@ -515,6 +505,28 @@ class Catalog:
         finally:
             Path(tmp).unlink(missing_ok=True)
             Path(tmp + ".wal").unlink(missing_ok=True)
+
+
+def space_views(gen: manifest.Generation, space: str):
+    """An in-memory DuckDB with the views over one space's files, and the SELECT of its
+    wide table (None if its sources hold no rows)."""
+    import duckdb
+
+    from nasdb import views
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    for stmt in views.base_statements(gen.only_space(space)):
+        con.execute(stmt)
+    return con, views.wide_selects(con).get(space)
+
+
+def wide_inputs(gen: manifest.Generation, space: str, select: str) -> dict[str, str]:
+    """What a wide table is built from: its input files' checksums and its SELECT's, so a
+    changed input or a changed definition both make it stale."""
+    out = {k: e["sha256"] for k, e in sorted(gen.only_space(space).entries.items())}
+    out["select"] = hashlib.sha256(select.replace(str(gen.home), HOME_TOKEN).encode()).hexdigest()
+    return out
 
 
 def _fill(described: dict[str, list], seen, given) -> None:

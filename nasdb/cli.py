@@ -90,6 +90,39 @@ def list_(home: Path | None) -> None:
 
 
 @main.command()
+@home_option
+def verify(home: Path | None) -> None:
+    """Check every catalog file against the manifest; exit status 1 if any is damaged."""
+    from nasdb import integrity
+
+    gen, problems = integrity.verify(home)
+    for problem in problems:
+        click.echo(f"damaged: {problem}")
+    files = len(gen.entries)
+    if problems:
+        click.echo(f"generation {gen.number}: {len(problems)} of {files} files need a fix")
+        sys.exit(1)
+    click.echo(f"generation {gen.number}: {files} files match the manifest; derived files agree")
+
+
+@main.command()
+@home_option
+def repair(home: Path | None) -> None:
+    """Rebuild what the manifest and the remaining files allow; name what needs re-ingest."""
+    from nasdb import integrity
+
+    done, left = integrity.repair(home)
+    for line in done:
+        click.echo(f"repaired: {line}")
+    for line in left:
+        click.echo(f"still damaged: {line}")
+    if left:
+        sys.exit(1)
+    if not done:
+        click.echo("nothing to repair")
+
+
+@main.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option(

@@ -193,9 +193,9 @@ class Database:
 
     def sources(self) -> duckdb.DuckDBPyRelation:
         """Ingested sources, from the manifest: listing reads no source's files."""
-        import pyarrow as pa
-
         from datetime import datetime
+
+        import pyarrow as pa
 
         metas = [self.generation.sources[n] for n in sorted(self.generation.sources)]
         table = pa.table(

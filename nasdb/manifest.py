@@ -144,8 +144,7 @@ class Generation:
         table, stem = key.split("/", 1)
         owner = f"source {stem}" if table in ("evaluations", "sources") else key
         return CatalogDamaged(
-            f"catalog file {self.entries[key]['path']} ({owner}) {problem}; "
-            f"fix: {self.fix(key)}"
+            f"catalog file {self.entries[key]['path']} ({owner}) {problem}; fix: {self.fix(key)}"
         )
 
     def only_space(self, space: str) -> Generation:
