@@ -173,7 +173,6 @@ class Transaction:
             "sha256": sha256(path),
             **extra,
         }
-        manifest.crash_point(f"write {table}/{stem}")
         return path
 
     def put_dir(self, table: str, stem: str, build: Callable[[Path], object]) -> Path:
@@ -198,7 +197,6 @@ class Transaction:
             "path": str(path.relative_to(self.home)),
             "files": files,
         }
-        manifest.crash_point(f"write {table}/{stem}")
         return path
 
     def drop(self, table: str, stem: str) -> None:
@@ -265,7 +263,6 @@ class Catalog:
                 raise
             if tx.changed:
                 self.write_duckdb(tx.gen)
-                manifest.crash_point("duckdb written")
                 self._collect(tx.gen)
 
     def _commit(self, tx: Transaction) -> None:
@@ -297,10 +294,8 @@ class Catalog:
             fh.write(gen.to_json())
             fh.flush()
             os.fsync(fh.fileno())
-        manifest.crash_point("manifest written")
         os.replace(tmp, target)
         manifest.fsync_dir(self.home)
-        manifest.crash_point("manifest committed")
 
     def _collect(self, gen: manifest.Generation) -> None:
         """Delete files that neither this generation nor a retired one in its grace period

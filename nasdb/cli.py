@@ -96,6 +96,8 @@ def verify(home: Path | None) -> None:
     from nasdb import integrity
 
     gen, problems = integrity.verify(home)
+    if integrity.duckdb_problem(gen) == integrity.LAGS:
+        click.echo(f"note: {integrity.DUCKDB_FILE} {integrity.LAGS}; nasdb repair rewrites it")
     for problem in problems:
         click.echo(f"damaged: {problem}")
     files = len(gen.entries)

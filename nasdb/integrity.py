@@ -39,7 +39,7 @@ def check(gen: manifest.Generation, hashes: bool = True) -> list[Problem]:
     damaged = {p.key for p in out}
     out += _stale_wide(gen, damaged)
     problem = duckdb_problem(gen)
-    if problem is not None:
+    if problem not in (None, LAGS):
         out.append(Problem(None, f"{DUCKDB_FILE} {problem}; fix: nasdb repair"))
     return out
 
@@ -137,9 +137,14 @@ def duckdb_problem(gen: manifest.Generation) -> str | None:
         return f"cannot be opened ({str(exc).splitlines()[0]})"
     named = {m.replace("''", "'") for s in sqls for m in _PATH.findall(s)}
     want = {str(p) for t in manifest.TABLES for p in gen.files(t)}
-    if named != want:
-        return f"does not show generation {gen.number} of the catalog"
-    return None
+    if named == want:
+        return None
+    if all(Path(p).is_file() for p in named):
+        return LAGS  # a whole older generation, whose files are kept for its readers
+    return f"names files of no live generation (generation {gen.number} is current)"
+
+
+LAGS = "shows an older generation (a writer stopped before rewriting it)"
 
 
 def verify(home) -> tuple[manifest.Generation, list[Problem]]:
@@ -186,7 +191,10 @@ def repair(home) -> tuple[list[str], list[str]]:
         if gen.adopted and gen.entries:
             done.append(f"wrote {manifest.MANIFEST} for the files present (adopted)")
         tx.rebuild = bool(problems)  # derived files are rebuilt by the commit
-    if any(p.key is None for p in problems):
+        lags = not problems and duckdb_problem(gen) == LAGS
+        if lags:
+            catalog.write_duckdb(gen)
+    if lags or any(p.key is None for p in problems):
         done.append(f"rewrote {DUCKDB_FILE}")
     return done, left
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,20 +30,6 @@ DIRS = ("models",)  # tables whose entries are directories (a surrogate's model 
 
 class CatalogDamaged(NasdbError):
     """A file of the catalog is missing or not the one its manifest names."""
-
-
-def crash_point(step: str) -> None:
-    """A named write step, for the fault-injection tests.
-
-    ``NASDB_TRACE_STEPS=FILE`` appends each step's name to FILE; ``NASDB_CRASH_AT=STEP``
-    kills the process (SIGKILL, as a power cut or ``kill -9`` would) when it reaches STEP.
-    """
-    trace = os.environ.get("NASDB_TRACE_STEPS")
-    if trace:
-        with open(trace, "a") as fh:
-            fh.write(step + "\n")
-    if os.environ.get("NASDB_CRASH_AT") == step:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def fsync_dir(path: Path) -> None:
