@@ -136,9 +136,19 @@ def repair(home: Path | None) -> None:
 @home_option
 def sql(query: str, fmt: str, output: Path | None, home: Path | None) -> None:
     """Run a SQL query over the catalog's views."""
+    import duckdb
+
     from nasdb.db import connect
 
-    write(connect(home).sql(query), fmt, output)
+    db = connect(home)
+    db.con  # noqa: B018 (binds the views, leaving damaged files out)
+    for line in db.damage:
+        click.echo(f"nasdb: warning: {line} (left out of the views)", err=True)
+    rel = db.sql(query)
+    try:
+        write(rel, fmt, output)
+    except duckdb.Error as exc:  # raised while reading: a damaged file names its fix
+        raise db.explain(exc) from None
 
 
 @main.command()

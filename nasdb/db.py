@@ -105,6 +105,7 @@ class Database:
         self._taught: set[str] = set()
         self._served: dict = {}
         self._known: dict[str, np.ndarray] = {}
+        self._hashed: set[Path] = set()
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -124,31 +125,51 @@ class Database:
             self.damage = list(bad.values())
             for stmt in views.statements(gen.without(bad)):
                 self._con.execute(stmt)
-            for key, message in bad.items():  # a damaged wide table answers with its message
+            for key in bad:  # a damaged wide table is computed from its sources instead
                 table, stem = key.split("/", 1)
                 if table == "wide":
-                    fail = "'" + message.replace("'", "''") + "'"
-                    self._con.execute(views.wide_view(stem, f"SELECT error({fail}) AS damaged"))
+                    from nasdb.catalog import space_views
+
+                    try:
+                        con, select = space_views(gen.without(bad), stem)
+                        con.close()
+                        self._con.execute(views.wide_view(stem, select))
+                    except duckdb.Error:
+                        continue  # its sources are damaged too: their messages say so
             self._views = True
         return self._con
 
-    def _damaged(self, exc: Exception) -> NasdbError:
+    def explain(self, exc: Exception) -> NasdbError:
         """A DuckDB error as the user's message: naming the damaged file when it is one."""
-        text = str(exc)
+        line = str(exc).splitlines()[0]
+        if "catalog file " in line and "; fix: " in line:  # a damaged wide view's own message
+            return manifest.CatalogDamaged(line[line.index("catalog file ") :])
         for key, entry in self.generation.entries.items():
-            if entry["path"] in text:
-                return self.generation.damage(key, f"cannot be read ({text.splitlines()[0]})")
-        return NasdbError(f"SQL error: {text.splitlines()[0]}")
+            if entry["path"] in line:
+                return self.generation.damage(key, f"cannot be read ({line})")
+        return NasdbError(f"SQL error: {line}")
 
-    def _file(self, table: str, stem: str) -> Path:
-        """A file of this generation that looks whole, or the error naming its fix."""
+    def _file(self, table: str, stem: str, hashed: bool = False) -> Path:
+        """A file of this generation that looks whole, or the error naming its fix.
+
+        ``hashed``: also check its sha256 against the manifest, once per Database (a
+        source's evaluations, before a lookup trusts its values).
+        """
         gen = self.generation
-        if gen.entry(table, stem) is None:
+        entry = gen.entry(table, stem)
+        if entry is None:
             raise UnknownName(f"{table} {stem!r} is not in the catalog")
         problem = gen.intact(table, stem)
+        path = gen.path(table, stem)
+        if problem is None and hashed and entry.get("sha256") and path not in self._hashed:
+            from nasdb.loaders.base import sha256
+
+            if sha256(path) != entry["sha256"]:
+                problem = "is damaged (its sha256 is not the manifest's)"
+            self._hashed.add(path)
         if problem is not None:
             raise gen.damage(f"{table}/{stem}", problem)
-        return gen.path(table, stem)
+        return path
 
     # SQL ---------------------------------------------------------------------------
     def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
@@ -156,7 +177,7 @@ class Database:
         try:
             return self.con.sql(query, params=params)
         except duckdb.Error as exc:
-            raise self._damaged(exc) from None
+            raise self.explain(exc) from None
 
     # listing -----------------------------------------------------------------------
     def keys(self) -> list[Key]:
@@ -304,7 +325,7 @@ class Database:
         """
         col = self._columns.get(key)
         if col is None:
-            path = self._file("evaluations", key.source)
+            path = self._file("evaluations", key.source, hashed=True)
             where, params = ["space = ?", "metric = ?"], [key.space, key.metric]
             for field in ("task", "device", "fidelity", "seed"):
                 value = getattr(key, field)
@@ -317,7 +338,7 @@ class Database:
                     [str(path), *params],
                 ).fetchnumpy()
             except duckdb.Error as exc:
-                raise self._damaged(exc) from None
+                raise self.explain(exc) from None
             size = spaces.get(key.space).size
             if size > DENSE_MAX:
                 col = SparseColumn(res["arch_index"], res["value"])
@@ -466,7 +487,7 @@ class Database:
                     [str(path)],
                 ).fetchnumpy()["arch_index"]
             except duckdb.Error as exc:
-                raise self._damaged(exc) from None
+                raise self.explain(exc) from None
             hit = np.zeros(spaces.get(space).size, dtype=bool)
             hit[idx] = True
             self._known[space] = hit
