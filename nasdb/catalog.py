@@ -188,6 +188,8 @@ class Transaction:
                 manifest.fsync_file(f)
                 rel = str(f.relative_to(tmp))
                 files[rel] = {"bytes": f.stat().st_size, "sha256": sha256(f)}
+            if path.exists():  # left by a writer that crashed before committing this number
+                shutil.rmtree(path)
             os.replace(tmp, path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

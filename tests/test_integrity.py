@@ -136,7 +136,10 @@ def crash_at_every_step(tmp_path: Path, base: Path, args: tuple[str, ...]) -> tu
         assert killed.returncode == -9, (k, killed.stderr)
         assert answers(home) in (old, new), f"killed before rename {k} of {steps}"
         verified(home)
-    # The next write after a crash completes, and collects the crashed writer's files.
+    # Killed before the manifest's rename, a writer leaves every new file behind; the
+    # next write completes, and collects them.
+    home = tmp_path / f"crash{steps - 1}"
+    assert answers(home) == old
     again = cli(*args, "--home", str(home))
     assert again.returncode == 0, again.stderr
     assert answers(home) == new
