@@ -157,7 +157,7 @@ class Generation:
                 "sources": self.sources,
                 "retired": self.retired,
             },
-            indent=1,
+            separators=(",", ":"),  # compact: the C encoder, a fraction of a commit's time
             sort_keys=True,
         )
 
