@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,7 +128,6 @@ def crash_at_every_step(tmp_path: Path, base: Path, args: tuple[str, ...]) -> tu
     assert finished.returncode == 0, finished.stderr
     new = answers(done)
     assert new != old
-    verified(done)
     steps = int(count.read_text())
     assert steps >= 3  # the files, the manifest, the DuckDB file
     for k in range(1, steps + 1):
@@ -135,7 +135,9 @@ def crash_at_every_step(tmp_path: Path, base: Path, args: tuple[str, ...]) -> tu
         killed = cli(*args, "--home", str(home), kill_at=k)
         assert killed.returncode == -9, (k, killed.stderr)
         assert answers(home) in (old, new), f"killed before rename {k} of {steps}"
-        verified(home)
+    for k in range(1, steps + 1):
+        verified(tmp_path / f"crash{k}")
+    verified(done)
     # Killed before the manifest's rename, a writer leaves every new file behind; the
     # next write completes, and collects them.
     home = tmp_path / f"crash{steps - 1}"
@@ -423,3 +425,23 @@ def test_a_catalog_without_manifest_is_adopted(tmp_path, macro_home):
     verified(home)
     assert not (home / "views.sql").exists()
     assert answers(home)[:2] == (92.3033, ["nbmacro"])
+
+
+def test_readme_verify_and_repair_run_from_a_shell(tmp_path, two_home):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Catalog integrity", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    verify, repair = (line.split("#")[0].strip() for line in block.strip().splitlines())
+    home = copy_of(two_home, tmp_path)
+    truncate(the_file(home, "wide", "nb201"))
+    env = {**os.environ, "NASDB_HOME": str(home), "PATH": f"{Path(sys.executable).parent}:"
+           + os.environ["PATH"]}  # fmt: skip
+
+    def shell(cmd: str):
+        return subprocess.run(["bash", "-c", cmd], env=env, capture_output=True, text=True)
+
+    damaged = shell(verify)
+    assert damaged.returncode == 1 and "wide/nb201" in damaged.stdout, damaged
+    assert shell(repair).returncode == 0
+    clean = shell(verify)
+    assert clean.returncode == 0 and "match the manifest" in clean.stdout, clean
