@@ -122,9 +122,18 @@ class Database:
                     problem = gen.intact(table, stem)
                     if problem is not None:
                         bad[key] = str(gen.damage(key, problem))
+            while True:  # a file that fails when its view binds is left out like the others
+                try:
+                    for stmt in views.statements(gen.without(bad)):
+                        self._con.execute(stmt)
+                    break
+                except duckdb.Error as exc:
+                    key = self._entry_named(str(exc))
+                    if key is None or key in bad:
+                        raise self.explain(exc) from None
+                    line = str(exc).splitlines()[0]
+                    bad[key] = str(gen.damage(key, f"cannot be read ({line})"))
             self.damage = list(bad.values())
-            for stmt in views.statements(gen.without(bad)):
-                self._con.execute(stmt)
             for key in bad:  # a damaged wide table is computed from its sources instead
                 table, stem = key.split("/", 1)
                 if table == "wide":
@@ -144,10 +153,17 @@ class Database:
         line = str(exc).splitlines()[0]
         if "catalog file " in line and "; fix: " in line:  # a damaged wide view's own message
             return manifest.CatalogDamaged(line[line.index("catalog file ") :])
-        for key, entry in self.generation.entries.items():
-            if entry["path"] in line:
-                return self.generation.damage(key, f"cannot be read ({line})")
+        key = self._entry_named(line)
+        if key is not None:
+            return self.generation.damage(key, f"cannot be read ({line})")
         return NasdbError(f"SQL error: {line}")
+
+    def _entry_named(self, text: str) -> str | None:
+        """The manifest entry whose file an error message names."""
+        for key, entry in self.generation.entries.items():
+            if str(self.home / entry["path"]) in text:
+                return key
+        return None
 
     def _file(self, table: str, stem: str, hashed: bool = False) -> Path:
         """A file of this generation that looks whole, or the error naming its fix.

@@ -81,15 +81,6 @@ class Generation:
     def files(self, table: str) -> list[Path]:
         return [self.home / self.entries[f"{table}/{s}"]["path"] for s in self.stems(table)]
 
-    def key_of(self, path: str | Path) -> str | None:
-        """The entry (``table/stem``) a file of this generation belongs to."""
-        text = str(path)
-        for key, e in self.entries.items():
-            where = str(self.home / e["path"])
-            if text == where or text.startswith(where + os.sep):
-                return key
-        return None
-
     def intact(self, table: str, stem: str) -> str | None:
         """None if the file looks whole (cheap: its size and Parquet's trailing magic), else
         what is wrong. Checksums are left to ``nasdb verify``."""
