@@ -127,6 +127,7 @@ class Transaction:
         )
         self.written: list[Path] = []
         self.rebuild = False  # commit even without changes (derived files are rebuilt)
+        self.committed = False
 
     @property
     def home(self) -> Path:
@@ -209,6 +210,9 @@ class Transaction:
         self.gen.sources[name] = meta
 
     def abort(self) -> None:
+        """Remove the staged files (never those of a committed generation)."""
+        if self.committed:
+            return
         for path in self.written:
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
@@ -297,6 +301,7 @@ class Catalog:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+        tx.committed = True
         manifest.fsync_dir(self.home)
 
     def _collect(self, gen: manifest.Generation) -> None:
@@ -485,7 +490,8 @@ class Catalog:
         """``nasdb.duckdb``: the generation's views in a DuckDB file, for the duckdb CLI.
 
         Derived: written after the manifest commits, checked by ``nasdb verify`` against
-        the manifest and rebuilt by ``nasdb repair``.
+        the manifest and rebuilt by ``nasdb repair``. A view whose files cannot be read
+        is left out (``nasdb verify`` names them).
         """
         import duckdb
 
@@ -495,7 +501,10 @@ class Catalog:
         try:
             con = duckdb.connect(tmp)
             for stmt in self.view_statements(gen):
-                con.execute(stmt)
+                try:
+                    con.execute(stmt)
+                except duckdb.Error:
+                    continue
             con.close()
             manifest.fsync_file(Path(tmp))
             os.replace(tmp, target)

@@ -336,7 +336,7 @@ def two_home(macro_home, plus_root, tmp_path_factory) -> Path:
     return home
 
 
-def test_a_damaged_source_fails_only_its_own_answers(tmp_path, two_home):
+def test_a_damaged_source_fails_only_its_own_answers(tmp_path, two_home, shared_data):
     home = copy_of(two_home, tmp_path)
     truncate(the_file(home, "sources", "nbmacro"))
     damage(the_file(home, "evaluations", "nbmacro"))
@@ -347,15 +347,17 @@ def test_a_damaged_source_fails_only_its_own_answers(tmp_path, two_home):
         round(float(db.lookup("nb201", [6111], task="cifar10", metric="test_accuracy")[0]), 2)
         == 88.79
     )
-    searched = run_cli(
-        "search", "nb201", "cifar10", "--budget", "5", "--no-save", "--home", str(home)
-    )
-    assert searched.exit_code == 0, searched.output
+    searched = run_cli("search", "nb201", "cifar10", "--budget", "5", "--home", str(home))
+    assert searched.exit_code == 0, searched.output  # searched, and its run stored
     with pytest.raises(NasdbError, match="nasdb ingest nbmacro --source DIR"):
         db.lookup("nbmacro", [ARCH], metric="test_accuracy")
     result = run_cli("verify", "--home", str(home))
     assert result.exit_code == 1
     assert "(source nbmacro)" in result.output and "nasdb ingest nbmacro" in result.output
+    # The command verify names repairs it.
+    ingest_ok("nbmacro", shared_data, home)
+    verified(home)
+    assert answers(home)[:4] == (92.3033, ["nb201_mini", "nbmacro"], 88.79, (2, 10))
 
 
 def test_a_damaged_run_or_wide_table_leaves_other_sql_answering(tmp_path, two_home):
