@@ -112,47 +112,50 @@ class Database:
         """The DuckDB connection, with the catalog's views defined."""
         if not self._views:
             self._con.execute("RESET threads")  # SQL over whole tables gets every core
-            from nasdb import views
-
-            gen = self.generation
-            bad = {}
-            for key in gen.entries:
-                table, stem = key.split("/", 1)
-                if table in manifest.TABLES:
-                    problem = gen.intact(table, stem)
-                    if problem is not None:
-                        bad[key] = str(gen.damage(key, problem))
-            while True:  # a file that fails when its view binds is left out like the others
-                try:
-                    for stmt in views.statements(gen.without(bad)):
-                        self._con.execute(stmt)
-                    break
-                except duckdb.Error as exc:
-                    key = self._entry_named(str(exc))
-                    if key is None or key in bad:
-                        raise self.explain(exc) from None
-                    line = str(exc).splitlines()[0]
-                    bad[key] = str(gen.damage(key, f"cannot be read ({line})"))
-            self.damage = list(bad.values())
-            for key in bad:  # a damaged wide table is computed from its sources instead
-                table, stem = key.split("/", 1)
-                if table == "wide":
-                    from nasdb.catalog import space_views
-
-                    try:
-                        con, select = space_views(gen.without(bad), stem)
-                        con.close()
-                        self._con.execute(views.wide_view(stem, select))
-                    except duckdb.Error:
-                        continue  # its sources are damaged too: their messages say so
+            self._bind_views()
             self._views = True
         return self._con
+
+    def _bind_views(self) -> None:
+        """Views over this generation's files; damaged files are left out, each with its
+        message in ``self.damage``, and a damaged wide table is computed from its sources."""
+        from nasdb import views
+
+        gen = self.generation
+        bad = {}
+        for key in gen.entries:
+            table, stem = key.split("/", 1)
+            if table in manifest.TABLES:
+                problem = gen.intact(table, stem)
+                if problem is not None:
+                    bad[key] = str(gen.damage(key, problem))
+        while True:  # a file that fails when its view binds is left out like the others
+            try:
+                for stmt in views.statements(gen.without(bad)):
+                    self._con.execute(stmt)
+                break
+            except duckdb.Error as exc:
+                key = self._entry_named(str(exc))
+                if key is None or key in bad:
+                    raise self.explain(exc) from None
+                line = str(exc).splitlines()[0]
+                bad[key] = str(gen.damage(key, f"cannot be read ({line})"))
+        self.damage = list(bad.values())
+        for key in bad:  # a damaged wide table is computed from its sources instead
+            table, stem = key.split("/", 1)
+            if table == "wide":
+                from nasdb.catalog import space_views
+
+                try:
+                    con, select = space_views(gen.without(bad), stem)
+                    con.close()
+                    self._con.execute(views.wide_view(stem, select))
+                except duckdb.Error:
+                    continue  # its sources are damaged too: their messages say so
 
     def explain(self, exc: Exception) -> NasdbError:
         """A DuckDB error as the user's message: naming the damaged file when it is one."""
         line = str(exc).splitlines()[0]
-        if "catalog file " in line and "; fix: " in line:  # a damaged wide view's own message
-            return manifest.CatalogDamaged(line[line.index("catalog file ") :])
         key = self._entry_named(line)
         if key is not None:
             return self.generation.damage(key, f"cannot be read ({line})")
