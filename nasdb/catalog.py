@@ -162,7 +162,7 @@ class Transaction:
         self, table: str, stem: str, finished: Path, suffix: str = ".parquet", **extra
     ) -> Path:
         """Stage a finished file (moved, not copied) as the file of ``table/stem``."""
-        from nasdb.loaders.base import sha256
+        from nasdb.manifest import sha256
 
         path = self._new_path(table, stem, suffix)
         manifest.fsync_file(finished)
@@ -178,7 +178,7 @@ class Transaction:
 
     def put_dir(self, table: str, stem: str, build: Callable[[Path], object]) -> Path:
         """Stage a directory: ``build`` fills a fresh temporary one, which then moves in."""
-        from nasdb.loaders.base import sha256
+        from nasdb.manifest import sha256
 
         path = self._new_path(table, stem, "")
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
@@ -272,7 +272,7 @@ class Catalog:
                 self._collect(tx.gen)
 
     def _commit(self, tx: Transaction) -> None:
-        from nasdb.loaders.base import sha256
+        from nasdb.manifest import sha256
 
         gen = tx.gen
         for entry in gen.entries.values():  # an adopted catalog: checksums on first commit
@@ -364,7 +364,7 @@ class Catalog:
         import pyarrow.compute as pc
 
         from nasdb import spaces
-        from nasdb.loaders.base import sha256
+        from nasdb.manifest import sha256
         from nasdb.schema import ARCHITECTURES, KEY_FIELDS, SOURCES
 
         ev = data.evaluations
@@ -447,7 +447,7 @@ class Catalog:
     def _refresh_wide(self, tx: Transaction) -> None:
         """Materialise the wide table of every space whose evaluations, sources or
         architectures changed (each entry records the checksums it was built from)."""
-        from nasdb.loaders.base import sha256
+        from nasdb.manifest import sha256
 
         gen = tx.gen
         for entry in gen.entries.values():  # an adopted catalog: checksums on first commit

@@ -181,7 +181,7 @@ class Database:
         problem = gen.intact(table, stem)
         path = gen.path(table, stem)
         if problem is None and hashed and entry.get("sha256") and path not in self._hashed:
-            from nasdb.loaders.base import sha256
+            from nasdb.manifest import sha256
 
             if sha256(path) != entry["sha256"]:
                 problem = "is damaged (its sha256 is not the manifest's)"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from nasdb import manifest
 from nasdb.catalog import DUCKDB_FILE, Catalog, Transaction, space_views, wide_inputs
-from nasdb.loaders.base import sha256
+from nasdb.manifest import sha256
 
 
 @dataclass

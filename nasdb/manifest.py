@@ -14,6 +14,7 @@ the files present, and written as generation 1 by its first change.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -30,6 +31,15 @@ DIRS = ("models",)  # tables whose entries are directories (a surrogate's model 
 
 class CatalogDamaged(NasdbError):
     """A file of the catalog is missing or not the one its manifest names."""
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file (hashlib alone: a reader's cold start imports nothing more)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def fsync_dir(path: Path) -> None:
