@@ -29,11 +29,11 @@ class Problem:
         return self.message
 
 
-def check(gen: manifest.Generation, hashes: bool = True) -> list[Problem]:
-    """Every problem of a generation's files; ``hashes=False`` skips the checksums."""
+def check(gen: manifest.Generation) -> list[Problem]:
+    """Every problem of a generation's files."""
     out = []
     for key in sorted(gen.entries):
-        problem = _file_problem(gen, key, hashes)
+        problem = _file_problem(gen, key)
         if problem is not None:
             out.append(Problem(key, str(gen.damage(key, problem))))
     damaged = {p.key for p in out}
@@ -44,11 +44,11 @@ def check(gen: manifest.Generation, hashes: bool = True) -> list[Problem]:
     return out
 
 
-def _file_problem(gen: manifest.Generation, key: str, hashes: bool) -> str | None:
+def _file_problem(gen: manifest.Generation, key: str) -> str | None:
     table, stem = key.split("/", 1)
     entry = gen.entries[key]
     problem = gen.intact(table, stem)
-    if problem is not None or not hashes:
+    if problem is not None:
         return problem
     path = gen.home / entry["path"]
     if "files" in entry:
@@ -149,7 +149,10 @@ LAGS = "shows an older generation (a writer stopped before rewriting it)"
 
 def verify(home) -> tuple[manifest.Generation, list[Problem]]:
     catalog = Catalog(home)
-    gen = catalog.current()
+    try:
+        gen = catalog.current()
+    except manifest.CatalogDamaged as exc:
+        return manifest.Generation(catalog.home), [Problem(None, str(exc))]
     problems = check(gen)
     if gen.adopted and gen.entries:
         problems.append(
@@ -167,6 +170,12 @@ def repair(home) -> tuple[list[str], list[str]]:
     needs a command: the re-ingests)."""
     catalog = Catalog(home)
     done, left = [], []
+    try:
+        catalog.current()
+    except manifest.CatalogDamaged:  # adopt the files present, newest generation first
+        path = catalog.home / manifest.MANIFEST
+        path.replace(path.with_name(manifest.MANIFEST + ".damaged"))
+        done.append(f"moved the unreadable {path.name} to {path.name}.damaged")
     with catalog.transaction() as tx:
         gen = tx.base
         problems = check(gen)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -184,25 +185,33 @@ def read(home: Path) -> Generation:
 
 
 def adopt(home: Path) -> Generation:
-    """A generation built from the files of a catalog written before manifests.
+    """A generation built from the files of a catalog written before manifests (or one
+    whose manifest was lost: the newest file of each entry).
 
     Sizes come from the files; checksums are filled in when the first change commits.
     """
     gen = Generation(home, adopted=True)
     if not home.is_dir():
         return gen
-    for table in TABLES:
-        for p in sorted((home / table).glob("*.parquet")):
-            gen.entries[f"{table}/{p.stem}"] = {
-                "path": f"{table}/{p.name}",
-                "bytes": p.stat().st_size,
-                "sha256": None,
-            }
-    for table in DIRS:
+    newest: dict[str, int] = {}
+    for table in (*TABLES, *DIRS):
         d = home / table
         for p in sorted(d.iterdir()) if d.is_dir() else []:
-            if p.is_dir() and not p.name.startswith("."):
-                gen.entries[f"{table}/{p.name}"] = {"path": f"{table}/{p.name}", "files": None}
+            files = table in TABLES  # else directories (a surrogate's model files)
+            if p.name.startswith(".") or p.is_dir() == files or files and p.suffix != ".parquet":
+                continue
+            name = p.name.removesuffix(".parquet")
+            stamp = re.fullmatch(r"(.+)\.g(\d+)", name)  # a manifest's file, if it was lost
+            stem, number = (stamp[1], int(stamp[2])) if stamp else (name, 0)
+            key = f"{table}/{stem}"
+            if newest.get(key, -1) >= number:
+                continue
+            newest[key] = number
+            gen.entries[key] = (
+                {"path": f"{table}/{p.name}", "bytes": p.stat().st_size, "sha256": None}
+                if files
+                else {"path": f"{table}/{p.name}", "files": None}
+            )
     for stem in gen.stems("sources"):
         try:
             gen.sources[stem] = source_meta_from_file(gen.path("sources", stem))

@@ -453,3 +453,14 @@ def test_readme_verify_and_repair_run_from_a_shell(tmp_path, two_home):
     assert shell(repair).returncode == 0
     clean = shell(verify)
     assert clean.returncode == 0 and "match the manifest" in clean.stdout, clean
+
+
+def test_a_lost_manifest_is_rebuilt_from_the_newest_files(tmp_path, two_home, plus_root):
+    home = copy_of(two_home, tmp_path)
+    ingest_ok("nbmacro", plus_root, home)  # a newer generation of NB-Macro's files
+    (home / "manifest.json").write_text("{not json")
+    result = run_cli("verify", "--home", str(home))
+    assert result.exit_code == 1 and "manifest.json" in result.output, result.output
+    assert run_cli("repair", "--home", str(home)).exit_code == 0
+    verified(home)
+    assert answers(home)[:4] == (93.3033, ["nb201_mini", "nbmacro"], 88.79, (1, 5))
