@@ -17,6 +17,7 @@ from pathlib import Path
 
 from nasdb import manifest
 from nasdb.catalog import DUCKDB_FILE, Catalog, Transaction, space_views, wide_inputs
+from nasdb.errors import NasdbError
 from nasdb.manifest import sha256
 
 
@@ -147,8 +148,15 @@ def duckdb_problem(gen: manifest.Generation) -> str | None:
 LAGS = "shows an older generation (a writer stopped before rewriting it)"
 
 
-def verify(home) -> tuple[manifest.Generation, list[Problem]]:
+def _existing(home) -> Catalog:
     catalog = Catalog(home)
+    if not catalog.home.is_dir():
+        raise NasdbError(f"{catalog.home}: no catalog here (check --home or $NASDB_HOME)")
+    return catalog
+
+
+def verify(home) -> tuple[manifest.Generation, list[Problem]]:
+    catalog = _existing(home)
     try:
         gen = catalog.current()
     except manifest.CatalogDamaged as exc:
@@ -168,7 +176,7 @@ def verify(home) -> tuple[manifest.Generation, list[Problem]]:
 def repair(home) -> tuple[list[str], list[str]]:
     """Rebuild what can be rebuilt as a new generation; returns (what was done, what still
     needs a command: the re-ingests)."""
-    catalog = Catalog(home)
+    catalog = _existing(home)
     done, left = [], []
     try:
         catalog.current()
