@@ -18,7 +18,6 @@ Conventions of the common schema (every loader keeps them):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from nasdb.loaders.nb201_keys import check_pair, string_indices
 
 from nasdb import spaces
 from nasdb.errors import IngestError
+from nasdb.manifest import sha256  # noqa: F401 (loaders record their inputs with it)
 from nasdb.safe_pickle import loads, read_bytes
 from nasdb.schema import EVALUATIONS
 from nasdb.spaces.nb201 import SIZE as NB201_SIZE
@@ -90,12 +90,6 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def evaluations(

@@ -86,8 +86,42 @@ def list_(home: Path | None) -> None:
     from nasdb.db import connect
 
     db = connect(home)
-    rows = db.sql("SELECT name, space, rows, licence, upstream FROM sources ORDER BY name")
-    write(rows, "table", None)
+    write(db.sources().select("name, space, rows, licence, upstream"), "table", None)
+
+
+@main.command()
+@home_option
+def verify(home: Path | None) -> None:
+    """Check every catalog file against the manifest; exit status 1 if any is damaged."""
+    from nasdb import integrity
+
+    gen, problems = integrity.verify(home)
+    if integrity.duckdb_problem(gen) == integrity.LAGS:
+        click.echo(f"note: {integrity.DUCKDB_FILE} {integrity.LAGS}; nasdb repair rewrites it")
+    for problem in problems:
+        click.echo(f"damaged: {problem}")
+    files = len(gen.entries)
+    if problems:
+        click.echo(f"generation {gen.number}: {len(problems)} of {files} files need a fix")
+        sys.exit(1)
+    click.echo(f"generation {gen.number}: {files} files match the manifest; derived files agree")
+
+
+@main.command()
+@home_option
+def repair(home: Path | None) -> None:
+    """Rebuild what the manifest and the remaining files allow; name what needs re-ingest."""
+    from nasdb import integrity
+
+    done, left = integrity.repair(home)
+    for line in done:
+        click.echo(f"repaired: {line}")
+    for line in left:
+        click.echo(f"still damaged: {line}")
+    if left:
+        sys.exit(1)
+    if not done:
+        click.echo("nothing to repair")
 
 
 @main.command()
@@ -102,9 +136,19 @@ def list_(home: Path | None) -> None:
 @home_option
 def sql(query: str, fmt: str, output: Path | None, home: Path | None) -> None:
     """Run a SQL query over the catalog's views."""
+    import duckdb
+
     from nasdb.db import connect
 
-    write(connect(home).sql(query), fmt, output)
+    db = connect(home)
+    db.con  # noqa: B018 (binds the views, leaving damaged files out)
+    for line in db.damage:
+        click.echo(f"nasdb: warning: {line} (left out of the views)", err=True)
+    rel = db.sql(query)
+    try:
+        write(rel, fmt, output)
+    except duckdb.Error as exc:  # raised while reading: a damaged file names its fix
+        raise db.explain(exc) from None
 
 
 @main.command()
@@ -408,10 +452,10 @@ def report_(run_id: str, output: Path | None, x: str, y: str, home: Path | None)
     from nasdb import report
     from nasdb.catalog import Catalog
 
-    catalog = Catalog(home)
-    path = catalog.table_dir("runs") / f"{run_id}.parquet"
-    if not path.is_file():
-        have = [p.stem for p in catalog.files("runs")]
+    gen = Catalog(home).current()
+    path = gen.path("runs", run_id)
+    if path is None:
+        have = gen.stems("runs")
         raise NasdbError(
             f"no run {run_id!r}; available: {', '.join(have[-10:]) or 'none (run nasdb compare)'}"
         )

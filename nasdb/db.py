@@ -15,12 +15,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from nasdb import spaces
+from nasdb import manifest, spaces
 from nasdb.catalog import Catalog, resolve_home
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
+_LISTED = ("name", "space", "title", "licence")
 DENSE_MAX = 1 << 25  # 256 MiB of float64 per column; larger spaces get a SparseColumn
-_KEY_COLUMNS = ("space", "task", "metric", "device", "fidelity", "seed", "unit", "source")
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,13 @@ class SparseColumn:
 
 
 class Database:
-    """An open catalog in an in-memory DuckDB.
+    """One generation of a catalog, open in an in-memory DuckDB.
 
+    The manifest is read once, here: every view and lookup reads exactly the files of that
+    generation, whatever writers commit meanwhile (:meth:`refresh` moves on to the latest).
     Views are defined on the first SQL query; lookups read the source's own Parquet file
-    directly, so a search loop's first answer does not wait for view binding.
+    directly, so a search loop's first answer does not wait for view binding. A damaged
+    file fails only the answers that need it, naming the command that fixes it.
     """
 
     def __init__(self, home: str | os.PathLike | None = None):
@@ -89,6 +92,12 @@ class Database:
         self._con.execute("SET enable_progress_bar = false")
         # Lookups read one small file per key: one thread needs a fraction of the memory.
         self._con.execute("SET threads = 1")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Open the latest committed generation (and forget what was read of the last)."""
+        self.generation = self.catalog.current()
+        self.damage: list[str] = []  # damaged files the views leave out, one message each
         self._views = False
         self._keys: list[Key] | None = None
         self._resolved: dict[tuple, Key] = {}
@@ -96,20 +105,90 @@ class Database:
         self._taught: set[str] = set()
         self._served: dict = {}
         self._known: dict[str, np.ndarray] = {}
+        self._hashed: set[Path] = set()
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection, with the catalog's views defined."""
         if not self._views:
             self._con.execute("RESET threads")  # SQL over whole tables gets every core
-            saved = self.catalog.saved_views()
-            if saved is not None:
-                self._con.execute(saved)
-            else:  # missing or stale (a crash between table writes): derive from the tables
-                for stmt in self.catalog.view_statements():
-                    self._con.execute(stmt)
+            self._bind_views()
             self._views = True
         return self._con
+
+    def _bind_views(self) -> None:
+        """Views over this generation's files; damaged files are left out, each with its
+        message in ``self.damage``, and a damaged wide table is computed from its sources."""
+        from nasdb import views
+
+        gen = self.generation
+        bad = {}
+        for key in gen.entries:
+            table, stem = key.split("/", 1)
+            if table in manifest.TABLES:
+                problem = gen.intact(table, stem)
+                if problem is not None:
+                    bad[key] = str(gen.damage(key, problem))
+        while True:  # a file that fails when its view binds is left out like the others
+            try:
+                for stmt in views.statements(gen.without(bad)):
+                    self._con.execute(stmt)
+                break
+            except duckdb.Error as exc:
+                key = self._entry_named(str(exc))
+                if key is None or key in bad:
+                    raise self.explain(exc) from None
+                line = str(exc).splitlines()[0]
+                bad[key] = str(gen.damage(key, f"cannot be read ({line})"))
+        self.damage = list(bad.values())
+        for key in bad:  # a damaged wide table is computed from its sources instead
+            table, stem = key.split("/", 1)
+            if table == "wide":
+                from nasdb.catalog import space_views
+
+                try:
+                    con, select = space_views(gen.without(bad), stem)
+                    con.close()
+                    self._con.execute(views.wide_view(stem, select))
+                except duckdb.Error:
+                    continue  # its sources are damaged too: their messages say so
+
+    def explain(self, exc: Exception) -> NasdbError:
+        """A DuckDB error as the user's message: naming the damaged file when it is one."""
+        line = str(exc).splitlines()[0]
+        key = self._entry_named(line)
+        if key is not None:
+            return self.generation.damage(key, f"cannot be read ({line})")
+        return NasdbError(f"SQL error: {line}")
+
+    def _entry_named(self, text: str) -> str | None:
+        """The manifest entry whose file an error message names."""
+        for key, entry in self.generation.entries.items():
+            if str(self.home / entry["path"]) in text:
+                return key
+        return None
+
+    def _file(self, table: str, stem: str, hashed: bool = False) -> Path:
+        """A file of this generation that looks whole, or the error naming its fix.
+
+        ``hashed``: also check its sha256 against the manifest, once per Database (a
+        source's evaluations, before a lookup trusts its values).
+        """
+        gen = self.generation
+        entry = gen.entry(table, stem)
+        if entry is None:
+            raise UnknownName(f"{table} {stem!r} is not in the catalog")
+        problem = gen.intact(table, stem)
+        path = gen.path(table, stem)
+        if problem is None and hashed and entry.get("sha256") and path not in self._hashed:
+            from nasdb.manifest import sha256
+
+            if sha256(path) != entry["sha256"]:
+                problem = "is damaged (its sha256 is not the manifest's)"
+            self._hashed.add(path)
+        if problem is not None:
+            raise gen.damage(f"{table}/{stem}", problem)
+        return path
 
     # SQL ---------------------------------------------------------------------------
     def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
@@ -117,21 +196,18 @@ class Database:
         try:
             return self.con.sql(query, params=params)
         except duckdb.Error as exc:
-            raise NasdbError(f"SQL error: {str(exc).splitlines()[0]}") from None
+            raise self.explain(exc) from None
 
     # listing -----------------------------------------------------------------------
     def keys(self) -> list[Key]:
         """Every distinct measured column in the catalog."""
-        if self._keys is None:
-            files = self.catalog.files("sources")
-            if not files:
-                return []
-            cols = ", ".join(f"k.{c}" for c in _KEY_COLUMNS if c not in ("space", "source"))
-            rows = self._con.execute(
-                f"SELECT space, {cols}, name FROM (SELECT space, name, unnest(keys) AS k "
-                "FROM read_parquet(?)) ORDER BY ALL",
-                [[str(f) for f in files]],
-            ).fetchall()
+        if self._keys is None:  # from the manifest: no source's file is read to list it
+            rows = [
+                (meta["space"], *k[:6], name)
+                for name, meta in self.generation.sources.items()
+                for k in meta["keys"]
+            ]
+            rows.sort(key=lambda r: [(v is None, v if v is not None else 0) for v in r])
             self._keys = [Key(*r) for r in rows]
         return self._keys
 
@@ -156,9 +232,24 @@ class Database:
         return [d for d in self._distinct("device", space=space) if d is not None]
 
     def sources(self) -> duckdb.DuckDBPyRelation:
-        return self.con.sql(
-            "SELECT name, space, title, licence, rows, ingested_at FROM sources ORDER BY name"
+        """Ingested sources, from the manifest: listing reads no source's files."""
+        from datetime import datetime
+
+        import pyarrow as pa
+
+        metas = [self.generation.sources[n] for n in sorted(self.generation.sources)]
+        table = pa.table(
+            {
+                **{f: pa.array([m[f] for m in metas], pa.string()) for f in _LISTED},
+                "rows": pa.array([m["rows"] for m in metas], pa.int64()),
+                "ingested_at": pa.array(
+                    [datetime.fromisoformat(m["ingested_at"]) for m in metas],
+                    pa.timestamp("s", "UTC"),
+                ),
+                "upstream": pa.array([m["upstream"] for m in metas], pa.string()),
+            }
         )
+        return self._con.from_arrow(table)
 
     def space(self, name: str):
         """The space object; one whose architectures only files describe (it has ``learn``)
@@ -166,11 +257,17 @@ class Database:
         sp = spaces.get(name)
         if name not in self._taught:
             self._taught.add(name)
-            path = self.catalog.table_dir("architectures") / f"{name}.parquet"
-            if hasattr(sp, "learn") and path.is_file():
+            if hasattr(sp, "learn") and self.generation.entry("architectures", name):
                 import pyarrow.parquet as pq
 
-                table = pq.read_table(path, columns=["arch_index", "encoding"])
+                path = self._file("architectures", name)
+                try:
+                    table = pq.read_table(path, columns=["arch_index", "encoding"])
+                except Exception as exc:
+                    self._taught.discard(name)
+                    raise self.generation.damage(
+                        f"architectures/{name}", f"cannot be read ({type(exc).__name__})"
+                    ) from None
                 sp.learn(table.column(0).to_numpy(), table.column(1).to_pylist())
         return sp
 
@@ -248,17 +345,20 @@ class Database:
         """
         col = self._columns.get(key)
         if col is None:
-            path = self.catalog.table_dir("evaluations") / f"{key.source}.parquet"
+            path = self._file("evaluations", key.source, hashed=True)
             where, params = ["space = ?", "metric = ?"], [key.space, key.metric]
             for field in ("task", "device", "fidelity", "seed"):
                 value = getattr(key, field)
                 # Plain comparisons let DuckDB push the filter into the Parquet scan.
                 where.append(f"{field} IS NULL" if value is None else f"{field} = ?")
                 params += [] if value is None else [value]
-            res = self._con.execute(
-                f"SELECT arch_index, value FROM read_parquet(?) WHERE {' AND '.join(where)}",
-                [str(path), *params],
-            ).fetchnumpy()
+            try:
+                res = self._con.execute(
+                    f"SELECT arch_index, value FROM read_parquet(?) WHERE {' AND '.join(where)}",
+                    [str(path), *params],
+                ).fetchnumpy()
+            except duckdb.Error as exc:
+                raise self.explain(exc) from None
             size = spaces.get(key.space).size
             if size > DENSE_MAX:
                 col = SparseColumn(res["arch_index"], res["value"])
@@ -400,10 +500,14 @@ class Database:
         (and so the ones a surrogate can describe)."""
         hit = self._known.get(space)
         if hit is None:
-            path = self.catalog.table_dir("architectures") / f"{space}.parquet"
-            idx = self._con.execute(
-                "SELECT arch_index FROM read_parquet(?) WHERE encoding IS NOT NULL", [str(path)]
-            ).fetchnumpy()["arch_index"]
+            path = self._file("architectures", space)
+            try:
+                idx = self._con.execute(
+                    "SELECT arch_index FROM read_parquet(?) WHERE encoding IS NOT NULL",
+                    [str(path)],
+                ).fetchnumpy()["arch_index"]
+            except duckdb.Error as exc:
+                raise self.explain(exc) from None
             hit = np.zeros(spaces.get(space).size, dtype=bool)
             hit[idx] = True
             self._known[space] = hit

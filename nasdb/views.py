@@ -45,16 +45,17 @@ def _files_sql(files: list[Path], schema) -> str:
     return f"SELECT {cols} LIMIT 0"
 
 
-# Tables written one file at a time after ingest, read through a glob so that a new file
-# appears without a view rebuild.
+# Tables written one file at a time after ingest; their files may differ in schema
+# version, so they are read by column name.
 GLOBBED = {"runs": RUNS, "surrogates": SURROGATES, "predictions": PREDICTIONS}
 
 
-def _glob_sql(catalog, table: str) -> str:
-    if not catalog.files(table):
+def _glob_sql(gen, table: str) -> str:
+    files = gen.files(table)
+    if not files:
         return _files_sql([], GLOBBED[table])
-    pattern = str(catalog.table_dir(table) / "*.parquet").replace("'", "''")
-    return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
 
 
 def _lit(value) -> str:
@@ -73,20 +74,20 @@ def _ident(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
-def base_statements(catalog) -> list[str]:
-    """The long views: evaluations, sources, architectures, search runs, surrogates and
-    their predictions."""
+def base_statements(gen) -> list[str]:
+    """The long views over one generation's files (:class:`nasdb.manifest.Generation`):
+    evaluations, sources, architectures, search runs, surrogates and their predictions."""
     from nasdb import spaces
 
     out = [
         "CREATE OR REPLACE VIEW evaluations AS "
-        + _files_sql(catalog.files("evaluations"), EVALUATIONS),
-        f"CREATE OR REPLACE VIEW sources AS {_files_sql(catalog.files('sources'), SOURCES)}",
+        + _files_sql(gen.files("evaluations"), EVALUATIONS),
+        f"CREATE OR REPLACE VIEW sources AS {_files_sql(gen.files('sources'), SOURCES)}",
         "CREATE OR REPLACE VIEW architectures_base AS "
-        + _files_sql(catalog.files("architectures"), ARCHITECTURES),
-        *(f"CREATE OR REPLACE VIEW {t} AS {_glob_sql(catalog, t)}" for t in GLOBBED),
+        + _files_sql(gen.files("architectures"), ARCHITECTURES),
+        *(f"CREATE OR REPLACE VIEW {t} AS {_glob_sql(gen, t)}" for t in GLOBBED),
     ]
-    present = [p.stem for p in catalog.files("architectures")]
+    present = gen.stems("architectures")
     refs = ", ".join(f"({_lit(s)}, {_lit(spaces.get(s).reference_task)})" for s in present)
     refs = refs or "(NULL, NULL)"
     out.append(
@@ -122,17 +123,10 @@ def wide_view(space: str, select_or_file: str | Path) -> str:
     return f'CREATE OR REPLACE VIEW "{_ident(space)}" AS {select_or_file}'
 
 
-def statements(catalog) -> list[str]:
-    """All views, the wide ones computed live: for a catalog whose saved views are stale."""
-    import duckdb
-
-    base = base_statements(catalog)
-    con = duckdb.connect()
-    for stmt in base:
-        con.execute(stmt)
-    selects = wide_selects(con)
-    con.close()
-    return base + [wide_view(space, select) for space, select in selects.items()]
+def statements(gen) -> list[str]:
+    """All views of a generation, the wide ones over their materialised files."""
+    base = base_statements(gen)
+    return base + [wide_view(space, gen.path("wide", space)) for space in gen.stems("wide")]
 
 
 def default_choice(entries) -> tuple:

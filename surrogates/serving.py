@@ -59,10 +59,10 @@ class Served:
 def best_for(db, key) -> str:
     """The fitted surrogate of ``key`` with the highest held-out Kendall tau.
 
-    Reads the registry files rather than the view, so that a surrogate fitted after this
-    Database bound its views is found too.
+    Reads the registry files of the Database's generation rather than the view, so that
+    finding one does not bind every view.
     """
-    files = [str(p) for p in db.catalog.files("surrogates")]
+    files = [str(p) for p in db.generation.files("surrogates")]
     rows = []
     if files:
         rows = db._con.execute(
