@@ -363,7 +363,9 @@ def test_nb201_networks_source_ingests_params_and_macs(tmp_path, nats):
 
     run = run_cli("ingest", "nb201_networks", "--home", str(tmp_path))
     assert run.exit_code == 0, run.output
-    rows = pq.read_table(tmp_path / "evaluations" / "nb201_networks.parquet")
+    from nasdb.catalog import Catalog
+
+    rows = pq.read_table(Catalog(tmp_path).current().path("evaluations", "nb201_networks"))
     assert rows.num_rows == 93_750
     for task in NB201_TASKS:
         params = by_index(rows, task, "params")
