@@ -93,8 +93,8 @@ class Benchmark:
         self._primary = {f: c[0] for f, c in self._columns.items()}
         self._costs = costs
         size = self._columns[fidelity].shape[1]
-        # A surrogate miss policy answers the first objective at its fidelity for the
-        # architectures it covers; those are valid even where the table has no value.
+        # A surrogate miss policy answers objectives at its fidelity for the architectures
+        # it covers (a mask per objective); those are valid even where the table has no value.
         covers = getattr(miss, "covers", None)
         self._measured = ~np.isnan(self._primary[fidelity])
         self.predicted_std = np.full(size, np.nan)  # ensemble spread where a surrogate answered
@@ -102,7 +102,7 @@ class Benchmark:
         for f, col in self._columns.items():
             nan = np.isnan(col)
             if covers is not None and f == miss.fidelity:
-                nan[0] &= ~covers
+                nan &= ~covers
             ok &= ~nan.any(axis=0)
         self.valid = np.flatnonzero(ok)
         if not len(self.valid):
@@ -330,9 +330,10 @@ def build(
     the metrics measured on devices (latency, energy). Fidelities are those the catalog
     holds for the first metric; ``fidelity`` picks the target (default: the highest).
     ``proxy`` names a zero-cost proxy of the same task (e.g. ``synflow``, ``naswot``) that
-    optimizers may use as a free fitness estimate. ``surrogate`` names a fitted surrogate
-    of the first objective at the target fidelity (``"auto"``: the best fitted one) that
-    answers where the table has no value, for every architecture the catalog knows.
+    optimizers may use as a free fitness estimate. ``surrogate`` names fitted surrogates
+    of objectives at the target fidelity (comma-separated; ``"auto"``: the best fitted one
+    of each objective that has one) that answer where the table has no value, for every
+    architecture the catalog knows and no source marks infeasible.
     """
     metrics = [metric] if isinstance(metric, str) else list(metric)
     if not metrics:
@@ -388,7 +389,7 @@ def build(
         listed = ", ".join("none" if f is None else str(f) for f in fids)
         raise UnknownName(f"{space}/{task}/{first}: no fidelity {fidelity!r}; available: {listed}")
 
-    objectives, columns, costs = [], {}, {}
+    objectives, columns, costs, target_keys = [], {}, {}, []
     for f in fids:
         cols = []
         for i, m in enumerate(metrics):
@@ -404,9 +405,8 @@ def build(
                 source=source if i == 0 else None,  # ``source`` names the first objective's
             )
             cols.append(db.column(key))
-            if f == target and i == 0:
-                first_key = key
             if f == target:
+                target_keys.append(key)
                 objectives.append(Objective(m, directions[i], key.device, key.unit))
         columns[f] = np.vstack(cols)
         costs[f] = _cost(db, space, task, f, keys, seconds_per_epoch, source)
@@ -418,7 +418,7 @@ def build(
             )
         proxy_col = db.column(db.resolve(space, task=task, metric=proxy))
     if surrogate is not None:
-        miss = db.surrogate_miss(first_key, surrogate)
+        miss = db.surrogate_miss(target_keys, surrogate)
     return Benchmark(space, task, objectives, columns, target, costs, miss, proxy_col)
 
 
