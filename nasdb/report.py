@@ -80,6 +80,7 @@ def summary(table):
         table.sort_values("trial").groupby(["benchmark", "algorithm", "seed"], sort=False).last()
     )
     finals = finals.reset_index()[["benchmark", "algorithm", "seed", "best", "direction"]]
+    predicted = incumbent_predicted(table)
     rows = []
     for bench, per_bench in finals.groupby("benchmark", sort=False):
         sign = 1.0 if per_bench["direction"].iloc[0] == "max" else -1.0
@@ -101,6 +102,8 @@ def summary(table):
                 "median": float(np.median(v)),
                 "mean_rank": float(ranks[alg].mean()),
             }
+            if predicted is not None:
+                row["predicted_incumbents"] = int(predicted.get((bench, alg), 0))
             if base is not None and alg != BASELINE:
                 b = base.to_numpy()
                 row["improvement_over_rs_pct"] = (
@@ -113,6 +116,18 @@ def summary(table):
                     row["wilcoxon_p"] = float(stats.wilcoxon(wide[alg], base).pvalue)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def incumbent_predicted(table):
+    """Per (benchmark, algorithm): how many seeds' final incumbent a surrogate predicted
+    (``runs.predicted``), or None when no trial was predicted."""
+    if "predicted" not in table or not table["predicted"].fillna(False).any():
+        return None
+    keys = ["benchmark", "algorithm", "seed"]
+    t = table.sort_values("trial")
+    final = t.groupby(keys, sort=False)["best"].transform("last")
+    incumbents = t[t["value"] == final].groupby(keys, sort=False).first()
+    return incumbents["predicted"].fillna(False).groupby(level=[0, 1]).sum()
 
 
 def average_ranks(summary_df):
@@ -135,6 +150,7 @@ def text(summary_df) -> str:
             "mean_rank",
             "improvement_over_rs_pct",
             "wilcoxon_p",
+            "predicted_incumbents",
         )
         if c in summary_df
     ]
