@@ -86,8 +86,8 @@ class Benchmark:
         self.cost_models = {f: "given" for f in costs}
         self.cost_model = self.cost_models[fidelity]
         size = self._columns[fidelity].shape[1]
-        # A surrogate miss policy answers the first objective at its fidelity for the
-        # architectures it covers; those are valid even where the table has no value.
+        # A surrogate miss policy answers objectives at its fidelity for the architectures
+        # it covers (a mask per objective); those are valid even where the table has no value.
         covers = getattr(miss, "covers", None)
         self._measured = ~np.isnan(self._primary[fidelity])
         self.predicted_std = np.full(size, np.nan)  # ensemble spread where a surrogate answered
@@ -95,7 +95,7 @@ class Benchmark:
         for f, col in self._columns.items():
             nan = np.isnan(col)
             if covers is not None and f == miss.fidelity:
-                nan[0] &= ~covers
+                nan &= ~covers
             ok &= ~nan.any(axis=0)
         self.valid = np.flatnonzero(ok)
         if not len(self.valid):
@@ -323,9 +323,10 @@ def build(
     the metrics measured on devices (latency, energy). Fidelities are those the catalog
     holds for the first metric; ``fidelity`` picks the target (default: the highest).
     ``proxy`` names a zero-cost proxy of the same task (e.g. ``synflow``, ``naswot``) that
-    optimizers may use as a free fitness estimate. ``surrogate`` names a fitted surrogate
-    of the first objective at the target fidelity (``"auto"``: the best fitted one) that
-    answers where the table has no value, for every architecture the catalog knows.
+    optimizers may use as a free fitness estimate. ``surrogate`` names fitted surrogates
+    of objectives at the target fidelity (comma-separated; ``"auto"``: the best fitted one
+    of each objective that has one) that answer where the table has no value, for every
+    architecture the catalog knows and no source marks infeasible.
     """
     metrics = [metric] if isinstance(metric, str) else list(metric)
     if not metrics:
@@ -433,7 +434,7 @@ def build(
         proxies.check(keys, space, task, proxy, metrics)
         proxy_col = db.column(db.resolve(space, task=task, metric=proxy))
     if surrogate is not None:
-        miss = db.surrogate_miss(first_key, surrogate)
+        miss = db.surrogate_miss(target_keys, surrogate)
     seconds = {f: c.seconds for f, c in cost.items()}
     bench = Benchmark(space, task, objectives, columns, target, seconds, miss, proxy_col)
     bench.cost_models = {f: c.describe() for f, c in cost.items()}

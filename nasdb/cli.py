@@ -151,6 +151,16 @@ def sql(query: str, fmt: str, output: Path | None, home: Path | None) -> None:
         raise db.explain(exc) from None
 
 
+def _predicted_note(bench, arch: int) -> str:
+    """`` predicted (± std, surrogate name)`` where a surrogate gave ``arch``'s first
+    objective rather than the table."""
+    if not bench.is_predicted([arch])[0]:
+        return ""
+    served = getattr(bench.miss, "served", {}).get(0)
+    name = f", surrogate {served.name}" if served is not None else ""
+    return f" predicted (± {bench.predicted_std[arch]:.3g}{name})"
+
+
 @main.command()
 @click.argument("space")
 @click.argument("arch")
@@ -344,8 +354,9 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     if final is not None:
         arch = int(traj.arch[final])
         click.echo(
-            f"best {bench.metrics[0]}: {traj.best[-1]:.6g} (arch {bench.space.arch_id(arch)}, "
-            f"trial {final}); table optimum {bench.optimum():.6g}"
+            f"best {bench.metrics[0]}: {traj.best[-1]:.6g}{_predicted_note(bench, arch)} "
+            f"(arch {bench.space.arch_id(arch)}, trial {final}); "
+            f"table optimum {bench.optimum():.6g}"
         )
     if bench.n_objectives > 1:
         _search_front(bench, traj)

@@ -17,7 +17,7 @@ import numpy as np
 
 from nasdb import manifest, spaces
 from nasdb.catalog import Catalog, resolve_home
-from nasdb.errors import LookupMiss, NasdbError, UnknownName
+from nasdb.errors import Infeasible, LookupMiss, NasdbError, UnknownName
 
 _LISTED = ("name", "space", "title", "licence")
 DENSE_MAX = 1 << 25  # 256 MiB of float64 per column; larger spaces get a SparseColumn
@@ -106,6 +106,7 @@ class Database:
         self._served: dict = {}
         self._known: dict[str, np.ndarray] = {}
         self._hashed: set[Path] = set()
+        self._infeasible: dict[Key, np.ndarray] = {}
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -345,16 +346,11 @@ class Database:
         """
         col = self._columns.get(key)
         if col is None:
-            path = self._file("evaluations", key.source, hashed=True)
-            where, params = ["space = ?", "metric = ?"], [key.space, key.metric]
-            for field in ("task", "device", "fidelity", "seed"):
-                value = getattr(key, field)
-                # Plain comparisons let DuckDB push the filter into the Parquet scan.
-                where.append(f"{field} IS NULL" if value is None else f"{field} = ?")
-                params += [] if value is None else [value]
+            path, where, params = self._key_filter(key)
             try:
                 res = self._con.execute(
-                    f"SELECT arch_index, value FROM read_parquet(?) WHERE {' AND '.join(where)}",
+                    f"SELECT arch_index, value FROM read_parquet(?) WHERE {where} "
+                    "AND value IS NOT NULL",
                     [str(path), *params],
                 ).fetchnumpy()
             except duckdb.Error as exc:
@@ -368,6 +364,48 @@ class Database:
                 col.setflags(write=False)
             self._columns[key] = col
         return col
+
+    def _key_filter(self, key: Key) -> tuple[Path, str, list]:
+        """The source's evaluations file and a WHERE clause selecting ``key``'s rows."""
+        path = self._file("evaluations", key.source, hashed=True)
+        where, params = ["space = ?", "metric = ?"], [key.space, key.metric]
+        for field in ("task", "device", "fidelity", "seed"):
+            value = getattr(key, field)
+            # Plain comparisons let DuckDB push the filter into the Parquet scan.
+            where.append(f"{field} IS NULL" if value is None else f"{field} = ?")
+            params += [] if value is None else [value]
+        return path, " AND ".join(where), params
+
+    def infeasible(self, key: Key) -> np.ndarray:
+        """Sorted indices of the architectures ``key``'s source marks infeasible: they
+        cannot be measured (e.g. the device's compiler rejected them), so they have no
+        value and no surrogate fills them. Empty for almost every key."""
+        hit = self._infeasible.get(key)
+        if hit is None:
+            import pyarrow.parquet as pq
+
+            path, where, params = self._key_filter(key)
+            hit = np.empty(0, dtype=np.int64)
+            if "infeasible" in pq.read_schema(path).names:  # catalogs from before the marker
+                res = self._con.execute(
+                    f"SELECT arch_index FROM read_parquet(?) WHERE {where} AND infeasible "
+                    "ORDER BY arch_index",
+                    [str(path), *params],
+                ).fetchnumpy()
+                hit = res["arch_index"].astype(np.int64)
+            self._infeasible[key] = hit
+        return hit
+
+    def check_feasible(self, key: Key, indices: np.ndarray) -> None:
+        """Raise :class:`~nasdb.errors.Infeasible` if any of ``indices`` is infeasible."""
+        bad = np.intersect1d(np.asarray(indices, dtype=np.int64), self.infeasible(key))
+        if len(bad):
+            raise Infeasible(
+                f"{key.space}: architecture {self.space(key.space).arch_id(int(bad[0]))} is "
+                f"infeasible ({key.describe()}): the source marks it as impossible to "
+                "measure (e.g. rejected by the device's compiler), so it has no value and "
+                "no surrogate predicts one"
+            )
 
     def lookup(
         self,
@@ -411,6 +449,7 @@ class Database:
         else:
             out = col[sp.indices(archs)]
         if np.isnan(out).any():
+            self.check_feasible(key, sp.indices(archs)[np.isnan(out)])
             bad = sp.indices(archs)[np.isnan(out)][0]
             raise LookupMiss(
                 f"{space}: no value for architecture {sp.arch_id(int(bad))} "
@@ -488,12 +527,12 @@ class Database:
         store.check_name(name)
         return store.save_fitted(self, training.fit(self, plan), name, predictions)
 
-    def surrogate_miss(self, key: Key, surrogate: str):
-        """A Benchmark miss policy answering ``key`` from a fitted surrogate."""
+    def surrogate_miss(self, keys: Key | list[Key], surrogate: str):
+        """A Benchmark miss policy answering its objectives' ``keys`` from fitted
+        surrogates (see :func:`nasdb.surrogates.serving.policy`)."""
         from nasdb.surrogates import serving
 
-        served = serving.served_for(self, key, surrogate)
-        return serving.SurrogateMiss(served, self.known(key.space), key.fidelity)
+        return serving.policy(self, [keys] if isinstance(keys, Key) else list(keys), surrogate)
 
     def known(self, space: str) -> np.ndarray:
         """Mask over the space's indices: the architectures whose encoding the catalog holds
@@ -547,12 +586,18 @@ class Database:
         )
 
     def info(self, space: str, arch) -> tuple[dict, duckdb.DuckDBPyRelation]:
-        """How an architecture is written, and every value the catalog holds for it."""
+        """How an architecture is written, and every value the catalog holds for it:
+        measured, infeasible (no value: the source says it cannot be measured) or
+        predicted (by the surrogate named in ``source``)."""
         sp = self.space(space)
         index = sp.index(arch)
         rel = self.sql(
-            "SELECT task, metric, device, fidelity, seed, value, unit, source FROM evaluations "
-            "WHERE space = $space AND arch_index = $index ORDER BY ALL",
+            "SELECT task, metric, device, fidelity, seed, value, unit, source, "
+            "CASE WHEN value IS NULL THEN 'infeasible' ELSE 'measured' END AS kind "
+            "FROM evaluations WHERE space = $space AND arch_index = $index "
+            "UNION ALL SELECT task, metric, device, fidelity, NULL, value, unit, surrogate, "
+            "'predicted' FROM predictions WHERE space = $space AND arch_index = $index "
+            "ORDER BY ALL",
             params={"space": space, "index": index},
         )
         return sp.describe(index), rel

@@ -178,6 +178,7 @@ def summary(table):
     stats = _scipy_stats()
     df, facts = _frame(table)
     finals = _finals(df, facts)
+    predicted = incumbent_predicted(df)
     rows = []
     for bench, per_bench in finals.groupby("benchmark", sort=True):
         sign = 1.0 if per_bench["direction"].iloc[0] == "max" else -1.0
@@ -200,6 +201,8 @@ def summary(table):
             }
             if "igd" in mine and mine["igd"].notna().any():
                 row["igd"] = float(mine["igd"].mean())
+            if predicted is not None:
+                row["predicted_incumbents"] = int(predicted.get((bench, alg), 0))
             if base is not None and alg != BASELINE:
                 b = base.to_numpy()
                 row["improvement_over_rs_pct"] = (
@@ -219,13 +222,26 @@ def summary(table):
     return out.reset_index(drop=True)
 
 
+def incumbent_predicted(table):
+    """Per (benchmark, algorithm): how many seeds' final incumbent a surrogate predicted
+    (``runs.predicted``), or None when no trial was predicted."""
+    if "predicted" not in table or not table["predicted"].fillna(False).any():
+        return None
+    keys = ["benchmark", "algorithm", "seed"]
+    t = table.sort_values("trial")
+    final = t.groupby(keys, sort=False)["best"].transform("last")
+    incumbents = t[t["value"] == final].groupby(keys, sort=False).first()
+    return incumbents["predicted"].fillna(False).groupby(level=[0, 1]).sum()
+
+
 def average_ranks(summary_df):
     """Mean rank of each algorithm over benchmarks and seeds (1 = best)."""
     return summary_df.groupby("algorithm")["mean_rank"].mean().sort_values().rename("average_rank")
 
 
 _COLUMNS = ("benchmark", "algorithm", "measure", "seeds", "mean", "ci95", "median", "optimum",
-            "igd", "mean_rank", "improvement_over_rs_pct", "wilcoxon_p")  # fmt: skip
+            "igd", "mean_rank", "improvement_over_rs_pct", "wilcoxon_p",
+            "predicted_incumbents")  # fmt: skip
 
 
 def _number(column: str, v) -> str:

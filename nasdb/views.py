@@ -40,7 +40,7 @@ def _duck_type(t) -> str:
 def _files_sql(files: list[Path], schema) -> str:
     if files:
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-        return f"SELECT * FROM read_parquet([{listed}])"
+        return f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
     cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in schema)
     return f"SELECT {cols} LIMIT 0"
 

@@ -141,6 +141,16 @@ def registry_row(card: dict, predictions: int) -> dict:
         "predictions": predictions,
         "created_at": datetime.fromisoformat(card["created_at"]),
         "path": f"{MODELS_DIR}/{card['name']}",
+        **iso_columns(card),
+    }
+
+
+def iso_columns(card: dict) -> dict:
+    """The iso-aware held-out scores as ``surrogates`` columns (NULL on older cards)."""
+    iso = card.get("held_out_without_twins") or {}
+    return {
+        "iso_held_out_rows": iso.get("rows"),
+        **{f"iso_{k}": iso.get(k) for k in ("r2", "kendall_tau", "spearman", "sparse_kendall_tau")},
     }
 
 
@@ -180,7 +190,9 @@ def save_fitted(db, fitted, name: str, predictions: bool = True) -> dict:
     check_name(name)
     key, plan = fitted.plan.key, fitted.plan
     # Predictions first, so that the writer lock is held only while files are written.
-    idx = np.flatnonzero(db.known(key.space)) if predictions else np.empty(0, dtype=np.int64)
+    idx = np.empty(0, dtype=np.int64)
+    if predictions:  # every architecture a surrogate may answer for: known, not infeasible
+        idx = np.setdiff1d(np.flatnonzero(db.known(key.space)), db.infeasible(key))
     mean, std = training.predict_batched(
         fitted.model, db, key.space, key.task, plan.features, plan.proxies, idx, plan.canonical
     )
@@ -241,5 +253,21 @@ def render(card: dict) -> str:
         "## Held-out scores",
         *(f"- {k}: {v:.4f}" for k, v in held.items()),
         "",
+        *render_iso(card),
     ]
     return "\n".join(lines)
+
+
+def render_iso(card: dict) -> list[str]:
+    iso = card.get("held_out_without_twins")
+    if not iso:
+        return []
+    scores = {k: v for k, v in iso.items() if k not in ("rows", "twin_fraction")}
+    return [
+        "## Held-out scores without isomorphic twins (iso-aware)",
+        f"- {iso['twin_fraction']:.1%} of the scored held-out architectures have an "
+        "isomorphic twin in the training set (the same function, so predicting them is "
+        f"recall); on the other {iso['rows']:,}:",
+        *(f"- {k}: {v:.4f}" for k, v in scores.items()),
+        "",
+    ]
