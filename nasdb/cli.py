@@ -170,18 +170,28 @@ def _fidelity(value: str | None):
     return int(value)
 
 
-def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None):
+def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None,
+               protocol: dict | None = None):  # fmt: skip
+    """Without --metric, the space's published protocol (NB201: valid_accuracy at 12
+    epochs, reporting test_accuracy at 200); see nasdb.protocol."""
     from nasdb.db import _UNSET
 
+    protocol = protocol or {}
+    report_fidelity = protocol.get("report_fidelity")
     return db.benchmark(
         space,
         task,
-        list(metrics) or "test_accuracy",
+        list(metrics) or None,
         fidelity=_fidelity(fidelity),
         device=device if device is not None else _UNSET,
         source=source,
         proxy=proxy,
         surrogate=surrogate,
+        report_metric=protocol.get("report_metric"),
+        report_fidelity=_fidelity(report_fidelity),
+        search_on_test=protocol.get("search_on_test", False),
+        per_seed=protocol.get("per_seed", False),
+        protocol=True,
     )
 
 
@@ -202,6 +212,24 @@ def _search_options(fn):
                 default=None,
                 help="Fitted surrogate answering where the table has no value ('auto': best).",
             ),
+            click.option(
+                "--report-metric",
+                default=None,
+                help="Metric reported of the incumbent (NB201 default: test_accuracy).",
+            ),
+            click.option(
+                "--report-fidelity", default=None, help="Its epochs (NB201 default: 200)."
+            ),
+            click.option(
+                "--search-on-test",
+                is_flag=True,
+                help="Allow searching on the reported metric (selection on the test set).",
+            ),
+            click.option(
+                "--per-seed",
+                is_flag=True,
+                help="Each query draws one training seed's value (where per-seed data exist).",
+            ),
             click.option("--budget", type=int, default=None, help="Evaluations (default 100)."),
             click.option("--seconds", type=float, default=None, help="Simulated training seconds."),
             home_option,
@@ -220,7 +248,8 @@ def _search_options(fn):
 @click.option("--save/--no-save", default=True, show_default=True, help="Store in the catalog.")
 @_search_options
 def search(space, task, algorithm, seed, params, save, metrics, device, fidelity, source, proxy,
-           surrogate, budget, seconds, home) -> None:  # fmt: skip
+           surrogate, report_metric, report_fidelity, search_on_test, per_seed, budget, seconds,
+           home) -> None:  # fmt: skip
     """One search run on a benchmark; the trajectory goes to the catalog's runs view."""
     import numpy as np
 
@@ -228,7 +257,10 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     from nasdb.db import connect
 
     db = connect(home)
-    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate)
+    protocol = dict(report_metric=report_metric, report_fidelity=report_fidelity,
+                    search_on_test=search_on_test, per_seed=per_seed)  # fmt: skip
+    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate,
+                       protocol)  # fmt: skip
     traj = runner.run(
         algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
     )
@@ -243,6 +275,11 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
             f"best {bench.metrics[0]}: {traj.best[-1]:.6g} (arch {bench.space.arch_id(arch)}, "
             f"trial {final}); table optimum {bench.optimum():.6g}"
         )
+        if bench.reported_column is not None:
+            click.echo(
+                f"reported {bench.reported_metric} at {bench.reported_fidelity} epochs of that "
+                f"architecture: {bench.reported_column[arch]:.6g}"
+            )
     if save:
         run_id = runner.new_run_id()
         db.catalog.write_run(runner.to_table([(algorithm, bench, seed, traj)], run_id), run_id)
@@ -271,7 +308,8 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
 )
 @_search_options
 def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, device, fidelity,
-            source, proxy, surrogate, budget, seconds, home) -> None:  # fmt: skip
+            source, proxy, surrogate, report_metric, report_fidelity, search_on_test, per_seed,
+            budget, seconds, home) -> None:  # fmt: skip
     """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
     from nasdb import optimizers, runner
     from nasdb.db import connect
@@ -282,11 +320,14 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, de
         raise NasdbError(f"--seeds must be positive; got {seeds}")
     plan = _budget(budget, seconds)
     db = connect(home)
+    protocol = dict(report_metric=report_metric, report_fidelity=report_fidelity,
+                    search_on_test=search_on_test, per_seed=per_seed)  # fmt: skip
     benchmarks = []
     for text in benches:
         space, _, task = text.partition("/")
         benchmarks.append(
-            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy, surrogate)
+            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy,
+                       surrogate, protocol)  # fmt: skip
         )
     table = runner.compare(
         algorithms,

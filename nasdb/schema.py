@@ -75,6 +75,8 @@ RUNS = pa.schema(
         ("time", pa.float64()),  # simulated seconds so far
         ("best", pa.float64()),  # best first objective so far at the target fidelity
         ("predicted", pa.bool_()),  # the first objective came from a surrogate, not a table
+        ("reported_metric", pa.string()),  # e.g. test_accuracy@200: what runs report
+        ("reported", pa.float64()),  # its value for the incumbent (best objective so far)
     ]
 )
 
