@@ -383,6 +383,27 @@ def report_(run_id: str, output: Path | None, x: str, home: Path | None) -> None
     click.echo(report.text(report.summary(table.to_pandas())), nl=False)
 
 
+@main.command()
+@click.argument("table", type=click.Choice(["nb201", "nats"]))
+@click.option("--seeds", type=int, default=500, show_default=True, help="Runs per algorithm.")
+@click.option(
+    "--algorithm", "-a", "algorithms", multiple=True, help="Default: rs, rea, reinforce, bohb."
+)
+@click.option("--workers", type=int, default=2, show_default=True, help="Processes.")
+@home_option
+def reproduce(table, seeds, algorithms, workers, home) -> None:
+    """The published NB201/NATS search protocol, next to the published table."""
+    from nasdb import reproduce as rep
+    from nasdb.db import connect
+
+    db = connect(home)
+    rows, runs = rep.run(db, table, seeds, algorithms or rep.ALGORITHMS, workers=workers)
+    run_id = runs.column("run_id")[0].as_py()
+    db.catalog.write_run(runs, run_id)
+    click.echo(f"run {run_id}: {runs.num_rows:,} trials stored (view runs)")
+    rep.text(rows, table, click.echo)
+
+
 from nasdb.surrogate_cli import surrogate  # noqa: E402
 
 main.add_command(surrogate)
