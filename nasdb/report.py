@@ -79,7 +79,9 @@ def summary(table):
     finals = (
         table.sort_values("trial").groupby(["benchmark", "algorithm", "seed"], sort=False).last()
     )
-    finals = finals.reset_index()[["benchmark", "algorithm", "seed", "best", "direction"]]
+    keep = ["benchmark", "algorithm", "seed", "best", "direction"]
+    keep += [c for c in ("reported_metric", "reported") if c in finals.columns]
+    finals = finals.reset_index()[keep]
     rows = []
     for bench, per_bench in finals.groupby("benchmark", sort=False):
         sign = 1.0 if per_bench["direction"].iloc[0] == "max" else -1.0
@@ -101,6 +103,7 @@ def summary(table):
                 "median": float(np.median(v)),
                 "mean_rank": float(ranks[alg].mean()),
             }
+            row.update(_reported(per_bench[per_bench["algorithm"] == alg], stats))
             if base is not None and alg != BASELINE:
                 b = base.to_numpy()
                 row["improvement_over_rs_pct"] = (
@@ -113,6 +116,21 @@ def summary(table):
                     row["wilcoxon_p"] = float(stats.wilcoxon(wide[alg], base).pvalue)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _reported(finals, stats) -> dict:
+    """Mean +- 95 % CI of what the runs report of their incumbent (e.g. the test accuracy
+    of the cell chosen by validation accuracy), where they report something."""
+    if "reported" not in finals or finals["reported"].isna().all():
+        return {}
+    v = finals["reported"].dropna().to_numpy()
+    n = len(v)
+    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+    return {
+        "reported_metric": finals["reported_metric"].iloc[0],
+        "reported_mean": float(v.mean()),
+        "reported_ci95": half,
+    }
 
 
 def average_ranks(summary_df):
@@ -133,6 +151,9 @@ def text(summary_df) -> str:
             "ci95",
             "median",
             "mean_rank",
+            "reported_metric",
+            "reported_mean",
+            "reported_ci95",
             "improvement_over_rs_pct",
             "wilcoxon_p",
         )
