@@ -193,5 +193,6 @@ def test_readme_protocol_examples_run(run_home, tmp_path, monkeypatch):
                 if not command:
                     continue
                 result = run_cli(*shlex.split(command)[1:], "--home", str(run_home))
-                expect = 2 if "--metric test_accuracy" in command and "--search" not in command else 0
+                refused = "--metric test_accuracy" in command and "--search" not in command
+                expect = 2 if refused else 0
                 assert result.exit_code == expect, (command, result.output)
