@@ -196,3 +196,14 @@ def test_readme_protocol_examples_run(run_home, tmp_path, monkeypatch):
                 refused = "--metric test_accuracy" in command and "--search" not in command
                 expect = 2 if refused else 0
                 assert result.exit_code == expect, (command, result.output)
+
+
+def test_bohb_uses_hyperband_brackets_over_several_fidelities(db):
+    """On NB201 test accuracy at 12 and 200 epochs, BOHB evaluates at both, and its model
+    beats Hyperband's uniform sampling per simulated second on average (20 seeds)."""
+    bench = db.benchmark("nb201", "cifar10")
+    budget = runner.Budget(seconds=100 * bench.cost_of(0))
+    bohb = [runner.run("bohb", bench, s, budget) for s in range(20)]
+    assert {int(f) for t in bohb for f in t.fidelity} == {12, 200}
+    hb = [runner.run("hb", bench, s, budget).best[-1] for s in range(20)]
+    assert np.mean([t.best[-1] for t in bohb]) > np.mean(hb)
