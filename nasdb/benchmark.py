@@ -56,6 +56,13 @@ class Objective:
 class Benchmark:
     """Tabulated objective(s) of one (space, task), at one or several fidelities."""
 
+    # What runs report of their incumbent, and per-seed values of the first objective:
+    # set by nasdb.protocol (attach_reported, attach_seeds), absent by default.
+    reported_metric: str | None = None
+    reported_fidelity: int | None = None
+    reported_column: np.ndarray | None = None
+    seed_columns: np.ndarray | None = None
+
     def __init__(
         self,
         space: str,

@@ -224,18 +224,28 @@ def _fidelity(value: str | None):
     return int(value)
 
 
-def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None):
+def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None,
+               protocol: dict | None = None):  # fmt: skip
+    """Without --metric, the space's published protocol (NB201: valid_accuracy at 12
+    epochs, reporting test_accuracy at 200); see nasdb.protocol."""
     from nasdb.db import _UNSET
 
+    protocol = protocol or {}
+    report_fidelity = protocol.get("report_fidelity")
     return db.benchmark(
         space,
         task,
-        list(metrics) or "test_accuracy",
+        list(metrics) or None,
         fidelity=_fidelity(fidelity),
         device=device if device is not None else _UNSET,
         source=source,
         proxy=proxy,
         surrogate=surrogate,
+        report_metric=protocol.get("report_metric"),
+        report_fidelity=_fidelity(report_fidelity),
+        search_on_test=protocol.get("search_on_test", False),
+        per_seed=protocol.get("per_seed", False),
+        protocol=True,
     )
 
 
@@ -260,6 +270,24 @@ def _search_options(fn):
                 "--surrogate",
                 default=None,
                 help="Fitted surrogate answering where the table has no value ('auto': best).",
+            ),
+            click.option(
+                "--report-metric",
+                default=None,
+                help="Metric reported of the incumbent (NB201 default: test_accuracy).",
+            ),
+            click.option(
+                "--report-fidelity", default=None, help="Its epochs (NB201 default: 200)."
+            ),
+            click.option(
+                "--search-on-test",
+                is_flag=True,
+                help="Allow searching on the reported metric (selection on the test set).",
+            ),
+            click.option(
+                "--per-seed",
+                is_flag=True,
+                help="Each query draws one training seed's value (where per-seed data exist).",
             ),
             click.option("--budget", type=int, default=None, help="Evaluations (default 100)."),
             click.option("--seconds", type=float, default=None, help="Simulated training seconds."),
@@ -333,7 +361,8 @@ def describe(space: str | None, task: str | None, home: Path | None) -> None:
 @click.option("--save/--no-save", default=True, show_default=True, help="Store in the catalog.")
 @_search_options
 def search(space, task, algorithm, seed, params, save, metrics, device, fidelity, source, proxy,
-           surrogate, budget, seconds, home) -> None:  # fmt: skip
+           surrogate, report_metric, report_fidelity, search_on_test, per_seed, budget, seconds,
+           home) -> None:  # fmt: skip
     """One search run on a benchmark; the trajectory goes to the catalog's runs view."""
     import numpy as np
 
@@ -341,7 +370,10 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     from nasdb.db import connect
 
     db = connect(home)
-    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate)
+    protocol = dict(report_metric=report_metric, report_fidelity=report_fidelity,
+                    search_on_test=search_on_test, per_seed=per_seed)  # fmt: skip
+    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate,
+                       protocol)  # fmt: skip
     traj = runner.run(
         algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
     )
@@ -358,6 +390,11 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
             f"(arch {bench.space.arch_id(arch)}, trial {final}); "
             f"table optimum {bench.optimum():.6g}"
         )
+        if bench.reported_column is not None:
+            click.echo(
+                f"reported {bench.reported_metric} at {bench.reported_fidelity} epochs of that "
+                f"architecture: {bench.reported_column[arch]:.6g}"
+            )
     if bench.n_objectives > 1:
         _search_front(bench, traj)
     if save:
@@ -404,7 +441,8 @@ def _search_front(bench, traj) -> None:
 @_axis_options
 @_search_options
 def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metrics, device,
-            fidelity, source, proxy, surrogate, budget, seconds, home) -> None:  # fmt: skip
+            fidelity, source, proxy, surrogate, report_metric, report_fidelity, search_on_test,
+            per_seed, budget, seconds, home) -> None:  # fmt: skip
     """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
     from nasdb import optimizers, runner
     from nasdb.db import connect
@@ -415,11 +453,14 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metri
         raise NasdbError(f"--seeds must be positive; got {seeds}")
     plan = _budget(budget, seconds)
     db = connect(home)
+    protocol = dict(report_metric=report_metric, report_fidelity=report_fidelity,
+                    search_on_test=search_on_test, per_seed=per_seed)  # fmt: skip
     benchmarks = []
     for text in benches:
         space, _, task = text.partition("/")
         benchmarks.append(
-            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy, surrogate)
+            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy,
+                       surrogate, protocol)  # fmt: skip
         )
     table = runner.compare(
         algorithms,
@@ -475,6 +516,27 @@ def report_(run_id: str, output: Path | None, x: str, y: str, home: Path | None)
         for p in report.write(table, output, x, y):
             click.echo(f"wrote {p}")
     click.echo(report.text(report.summary(table)), nl=False)
+
+
+@main.command()
+@click.argument("table", type=click.Choice(["nb201", "nats"]))
+@click.option("--seeds", type=int, default=500, show_default=True, help="Runs per algorithm.")
+@click.option(
+    "--algorithm", "-a", "algorithms", multiple=True, help="Default: rs, rea, reinforce, bohb."
+)
+@click.option("--workers", type=int, default=2, show_default=True, help="Processes.")
+@home_option
+def reproduce(table, seeds, algorithms, workers, home) -> None:
+    """The published NB201/NATS search protocol, next to the published table."""
+    from nasdb import reproduce as rep
+    from nasdb.db import connect
+
+    db = connect(home)
+    rows, runs = rep.run(db, table, seeds, algorithms or rep.ALGORITHMS, workers=workers)
+    run_id = runs.column("run_id")[0].as_py()
+    db.catalog.write_run(runs, run_id)
+    click.echo(f"run {run_id}: {runs.num_rows:,} trials stored (view runs)")
+    rep.text(rows, table, click.echo)
 
 
 from nasdb.surrogate_cli import surrogate  # noqa: E402

@@ -556,7 +556,7 @@ class Database:
         self,
         space: str,
         task: str | None = None,
-        metric="test_accuracy",
+        metric=None,
         *,
         fidelity=_UNSET,
         device=_UNSET,
@@ -566,8 +566,53 @@ class Database:
         miss=None,
         proxy: str | None = None,
         surrogate: str | None = None,
+        report_metric: str | None = None,
+        report_fidelity=_UNSET,
+        search_on_test: bool = False,
+        per_seed: bool = False,
+        protocol: bool = False,
     ):
-        """An objective for search algorithms; see :func:`nasdb.benchmark.build`."""
+        """An objective for search algorithms; see :func:`nasdb.benchmark.build`.
+
+        ``report_metric``/``report_fidelity``: what runs report of their incumbent (e.g.
+        test accuracy at 200 epochs); searching on it needs ``search_on_test=True``.
+        ``per_seed``: each query draws one training seed's value. ``protocol=True``: the
+        space's published protocol (NB201: valid_accuracy at 12 epochs, reporting
+        test_accuracy at 200) fills in whatever is not given; see :mod:`nasdb.protocol`.
+        """
+        from nasdb import protocol as proto
+
+        if protocol:
+            return proto.benchmark(
+                self, space, task, metric,
+                fidelity=fidelity, device=device, source=source, directions=directions,
+                seconds_per_epoch=seconds_per_epoch, miss=miss, proxy=proxy,
+                surrogate=surrogate, report_metric=report_metric,
+                report_fidelity=report_fidelity, search_on_test=search_on_test,
+                per_seed=per_seed,
+            )  # fmt: skip
+        metric = "test_accuracy" if metric is None else metric
+        metrics = [metric] if isinstance(metric, str) else list(metric)
+        fid = None if report_fidelity is _UNSET else report_fidelity
+        proto.check_sound(space, metrics, fidelity if fidelity is not _UNSET else None,
+                          report_metric, fid, search_on_test)  # fmt: skip
+        bench = self._benchmark(
+            space, task, metric, fidelity=fidelity, device=device, source=source,
+            directions=directions, seconds_per_epoch=seconds_per_epoch, miss=miss,
+            proxy=proxy, surrogate=surrogate,
+        )  # fmt: skip
+        if report_metric is not None:
+            proto.attach_reported(self, bench, report_metric, fid)
+            proto.check_sound(space, metrics, bench.fidelity, report_metric,
+                              bench.reported_fidelity, search_on_test)  # fmt: skip
+        if per_seed:
+            proto.attach_seeds(self, bench)
+        return bench
+
+    def _benchmark(
+        self, space, task, metric, *, fidelity, device, source, directions,
+        seconds_per_epoch, miss, proxy, surrogate,
+    ):  # fmt: skip
         from nasdb import benchmark
 
         return benchmark.build(

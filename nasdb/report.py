@@ -153,6 +153,9 @@ def _finals(df, facts: dict):
         run = run.sort_values("trial")
         front = _front(facts, bench)
         row = {"benchmark": bench, "algorithm": alg, "seed": seed}
+        if "reported" in run:  # what the run reports of its incumbent (see nasdb.protocol)
+            row.update(reported_metric=run["reported_metric"].iloc[-1],
+                       reported=run["reported"].iloc[-1])  # fmt: skip
         if front is None:
             metric = run["metric"].iloc[0].split(",")[0]
             row.update(measure=f"best {metric}", score=run["best"].iloc[-1],
@@ -203,6 +206,7 @@ def summary(table):
                 row["igd"] = float(mine["igd"].mean())
             if predicted is not None:
                 row["predicted_incumbents"] = int(predicted.get((bench, alg), 0))
+            row.update(_reported(per_bench[per_bench["algorithm"] == alg], stats))
             if base is not None and alg != BASELINE:
                 b = base.to_numpy()
                 row["improvement_over_rs_pct"] = (
@@ -234,14 +238,29 @@ def incumbent_predicted(table):
     return incumbents["predicted"].fillna(False).groupby(level=[0, 1]).sum()
 
 
+def _reported(finals, stats) -> dict:
+    """Mean +- 95 % CI of what the runs report of their incumbent (e.g. the test accuracy
+    of the cell chosen by validation accuracy), where they report something."""
+    if "reported" not in finals or finals["reported"].isna().all():
+        return {}
+    v = finals["reported"].dropna().to_numpy()
+    n = len(v)
+    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+    return {
+        "reported_metric": finals["reported_metric"].iloc[0],
+        "reported_mean": float(v.mean()),
+        "reported_ci95": half,
+    }
+
+
 def average_ranks(summary_df):
     """Mean rank of each algorithm over benchmarks and seeds (1 = best)."""
     return summary_df.groupby("algorithm")["mean_rank"].mean().sort_values().rename("average_rank")
 
 
 _COLUMNS = ("benchmark", "algorithm", "measure", "seeds", "mean", "ci95", "median", "optimum",
-            "igd", "mean_rank", "improvement_over_rs_pct", "wilcoxon_p",
-            "predicted_incumbents")  # fmt: skip
+            "igd", "mean_rank", "reported_metric", "reported_mean", "reported_ci95",
+            "improvement_over_rs_pct", "wilcoxon_p", "predicted_incumbents")  # fmt: skip
 
 
 def _number(column: str, v) -> str:

@@ -19,6 +19,7 @@ import numpy as np
 from nasdb import optimizers
 from nasdb.benchmark import Benchmark
 from nasdb.errors import NasdbError
+from nasdb.protocol import incumbent_reported
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,15 @@ def run(
 ) -> Trajectory:
     """One seeded run; the same arguments give the same trajectory."""
     opt = make_optimizer(algorithm, bench, seed, params)
+    draws = None
+    if bench.seed_columns is not None:  # per-seed mode: every query draws one seed's value
+        from nasdb.protocol import SeedDraws
+
+        draws = SeedDraws(bench.seed_columns, seed)
     if not opt.multi_fidelity and not opt.multi_objective and bench.n_objectives == 1:
-        if budget.seconds is None:
+        if budget.seconds is None and draws is None:
             return _run_fast(opt, bench, budget.evaluations)
-    return _run_general(opt, bench, budget)
+    return _run_general(opt, bench, budget, draws)
 
 
 def _run_fast(opt, bench: Benchmark, n: int) -> Trajectory:
@@ -92,7 +98,7 @@ def _run_fast(opt, bench: Benchmark, n: int) -> Trajectory:
     return Trajectory(arch, fid, values, cost, _best(values[:, 0], fid, bench))
 
 
-def _run_general(opt, bench: Benchmark, budget: Budget) -> Trajectory:
+def _run_general(opt, bench: Benchmark, budget: Budget, draws=None) -> Trajectory:
     n_max = budget.evaluations if budget.evaluations is not None else 1 << 62
     limit = budget.seconds if budget.seconds is not None else float("inf")
     signs = bench.signs
@@ -104,6 +110,9 @@ def _run_general(opt, bench: Benchmark, budget: Budget) -> Trajectory:
         asked = opt.ask()
         a, f = asked if mf else (asked, target)
         v = bench.values(a, f)
+        if draws is not None and f == target:
+            v = v.copy()
+            v[0] = draws(a)
         opt.tell(a, v * signs if mo else float(v[0] * signs[0]))
         c = bench.cost_of(a, f)
         spent += c
@@ -181,6 +190,11 @@ def to_table(
         add("predicted", bench.is_predicted(traj.arch))
         models = {-1 if f is None else f: m for f, m in bench.cost_models.items()}
         add("cost_model", np.array([models[f] for f in traj.fidelity.tolist()], dtype=object))
+        reported = bench.reported_metric
+        if reported and bench.reported_fidelity is not None:
+            reported = f"{reported}@{bench.reported_fidelity}"
+        add("reported_metric", np.full(n, reported or "", dtype=object))
+        add("reported", incumbent_reported(bench, traj.arch, traj.best))
     # DuckDB reads this dict of numpy columns by its variable name in the query below
     frame = {name: np.concatenate(parts) for name, parts in cols.items()}  # noqa: F841
     vs = ", ".join(f"v{j}" for j in range(width))
@@ -188,7 +202,8 @@ def to_table(
         "SELECT $run_id AS run_id, algorithm, benchmark, space, NULLIF(task, '') AS task, "
         "metric, direction, NULLIF(device, '') AS device, seed, trial, arch_index, arch_id, "
         "NULLIF(fidelity, -1) AS fidelity, v0 AS value, "
-        f'list_slice([{vs}], 1, m) AS "values", cost, time, best, predicted, cost_model FROM frame'
+        f'list_slice([{vs}], 1, m) AS "values", cost, time, best, predicted, cost_model, '
+        "NULLIF(reported_metric, '') AS reported_metric, reported FROM frame"
     )
     con = duckdb.connect()
     table = con.sql(select, params={"run_id": run_id}).to_arrow_table()

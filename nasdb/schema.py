@@ -79,6 +79,8 @@ RUNS = pa.schema(
         ("best", pa.float64()),  # best first objective so far at the target fidelity
         ("predicted", pa.bool_()),  # the first objective came from a surrogate, not a table
         ("cost_model", pa.string()),  # what ``cost`` is: measured, modelled or nominal, and how
+        ("reported_metric", pa.string()),  # e.g. test_accuracy@200: what runs report
+        ("reported", pa.float64()),  # its value for the incumbent (best objective so far)
     ]
 )
 

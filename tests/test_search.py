@@ -186,8 +186,10 @@ def test_compare_in_processes_and_runs_view(run_home, tmp_path):
 
 
 def test_search_cli(run_home):
-    out = run_cli("search", "nb201", "cifar10", "-a", "rea", "--budget", "300", "--home",
-                  str(run_home))  # fmt: skip
+    # NB201's default objective is the protocol's (valid_accuracy at 12 epochs, see
+    # test_protocol.py); searching on the reported test accuracy is asked for explicitly
+    out = run_cli("search", "nb201", "cifar10", "-a", "rea", "--budget", "300", "--metric",
+                  "test_accuracy", "--search-on-test", "--home", str(run_home))  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "300 trials" in out.output and "table optimum 94.3733" in out.output
     rows = run_cli("sql", "SELECT count(*) FROM runs", "--format", "csv", "--home", str(run_home))
