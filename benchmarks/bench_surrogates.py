@@ -70,6 +70,7 @@ def report(what: str, fitted, **extra) -> None:
         train=sel["train_rows"],
         scored=sel["scored_rows"],
         **{k: round(v, 4) for k, v in fitted.scores.items()},
+        iso_kendall_tau=round(fitted.card["held_out_without_twins"]["kendall_tau"], 4),
         fit_seconds=fitted.card["fit_seconds"],
         **extra,
     )

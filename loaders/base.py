@@ -18,7 +18,6 @@ Conventions of the common schema (every loader keeps them):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from nasdb.loaders.nb201_keys import check_pair, string_indices
 
 from nasdb import spaces
 from nasdb.errors import IngestError
+from nasdb.manifest import sha256  # noqa: F401 (loaders record their inputs with it)
 from nasdb.safe_pickle import loads, read_bytes
 from nasdb.schema import EVALUATIONS
 from nasdb.spaces.nb201 import SIZE as NB201_SIZE
@@ -90,12 +90,6 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def evaluations(
@@ -110,17 +104,22 @@ def evaluations(
     fidelity: int | None = None,
     device: str | None = None,
     seed: int | None = None,
+    infeasible: np.ndarray | None = None,
 ) -> pa.Table:
     """Long-form rows for one (task, metric, fidelity, device, seed) column of values.
 
-    NaN values are dropped: a missing measurement is no row, never a NaN row.
+    NaN values are dropped: a missing measurement is no row, never a NaN row. Where the
+    ``infeasible`` mask is true the source says the architecture cannot be measured at
+    all: those keep a row, with a NULL value and ``infeasible`` set, so that nothing
+    mistakes them for unmeasured cells a surrogate could fill.
     """
     idx = np.asarray(arch_index, dtype=np.int64)
     val = np.asarray(value, dtype=np.float64)
     if idx.shape != val.shape:
         raise ValueError("arch_index and value differ in length")
-    keep = ~np.isnan(val)
-    idx, val = idx[keep], val[keep]
+    impossible = np.zeros(val.shape, bool) if infeasible is None else np.asarray(infeasible)
+    keep = ~np.isnan(val) | impossible
+    idx, val, impossible = idx[keep], val[keep], impossible[keep]
     n = len(idx)
 
     def const(v, typ):
@@ -135,9 +134,10 @@ def evaluations(
         "metric": const(metric, pa.string()),
         "fidelity": const(fidelity, pa.int32()),
         "seed": const(seed, pa.int32()),
-        "value": pa.array(val, type=pa.float64()),
+        "value": pa.array(val, type=pa.float64(), mask=impossible),
         "unit": const(unit, pa.string()),
         "source": const(source, pa.string()),
+        "infeasible": pa.array(impossible, type=pa.bool_()),
     }
     return pa.table(cols, schema=EVALUATIONS)
 

@@ -6,8 +6,10 @@ HW-NAS-Bench API: latency in ms and energy in mJ, for one input image.
 ``eyeriss_arithmetic_intensity`` comes from the Eyeriss simulator and has no unit.
 
 The Edge TPU column holds ``-1`` for the cells that the Edge TPU compiler rejected
-(HW-NAS-Bench issue #11); a sentinel is not a latency, so those cells get no
-``edgetpu`` row and that device has 10,926 of the 15,625 cells.
+(HW-NAS-Bench issue #11). A sentinel is not a latency, and such a cell is not merely
+unmeasured either: it cannot run on that device. So its ``edgetpu`` row has no value and
+is marked ``infeasible`` (see :func:`nasdb.loaders.base.evaluations`); 10,926 of the
+15,625 cells have a latency, 4,699 are infeasible.
 """
 
 from __future__ import annotations
@@ -63,17 +65,20 @@ SOURCE = Source(
 )
 
 
-def _values(table: pa.Table, column: str, path: Path) -> np.ndarray:
-    """Positive finite costs; the upstream failure mark becomes NaN (no row)."""
-    values = numeric(table, column, path)
-    bad = ~is_positive(values)
+def failed(values: np.ndarray, column: str) -> np.ndarray:
+    """Cells upstream marks as failed (the device cannot run them) in ``column``."""
     mark = FAILED_MARK.get(column)
-    if mark is not None:
-        failed = values == mark
-        bad &= ~failed
-        values = np.where(failed, np.nan, values)
-    reject_line(path, column, values, bad, "expected a positive measurement")
-    return values
+    return np.zeros(values.shape, bool) if mark is None else values == mark
+
+
+def _values(table: pa.Table, column: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Positive finite costs, and the mask of cells upstream marks as failed."""
+    values = numeric(table, column, path)
+    infeasible = failed(values, column)
+    reject_line(
+        path, column, values, ~is_positive(values) & ~infeasible, "expected a positive measurement"
+    )
+    return np.where(infeasible, np.nan, values), infeasible
 
 
 def read(path: Path) -> SourceData:
@@ -85,16 +90,18 @@ def read(path: Path) -> SourceData:
         index = tuple_indices(t.column(KEY), f, KEY)
         expect_permutation(f, index, SIZE)
         for column, (device, metric, unit) in COLUMNS.items():
+            values, infeasible = _values(t, column, f)
             tables.append(
                 evaluations(
                     "nb201",
                     SOURCE.name,
                     index,
-                    _values(t, column, f),
+                    values,
                     task=task,
                     device=device,
                     metric=metric,
                     unit=unit,
+                    infeasible=infeasible,
                 )
             )
         files.append(f)

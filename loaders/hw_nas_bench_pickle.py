@@ -12,7 +12,7 @@ one pickled dict with a key per search space:
   this part is skipped unread.
 
 The rows are exactly those of :mod:`nasdb.loaders.hw_nas_bench_csv` (same tasks, devices,
-metrics and units; Edge TPU ``-1`` compiler failures give no row), which reads a CSV
+metrics and units; Edge TPU ``-1`` compiler failures are rows marked infeasible), which reads a CSV
 export of this same file; only the source name differs. The pickle may name only numpy
 arrays, numpy scalars and plain containers.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 from nasdb.loaders.base import Source, SourceData, concat, evaluations, require
-from nasdb.loaders.hw_nas_bench_csv import COLUMNS, DATASETS, FAILED_MARK
+from nasdb.loaders.hw_nas_bench_csv import COLUMNS, DATASETS, failed
 from nasdb.loaders.nb201_results import RESULT_CLASSES, official_strings
 
 from nasdb.errors import IngestError
@@ -67,8 +67,9 @@ def _key(mapping: Mapping, key: str, path: Path, where: str) -> Any:
     return mapping[key]
 
 
-def _column(value: Any, path: Path, where: str, column: str) -> np.ndarray:
-    """One metric's 15,625 values as float64: positive, or upstream's failure mark (NaN)."""
+def _column(value: Any, path: Path, where: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """One metric's 15,625 values as float64 (positive), and the mask of cells upstream
+    marks as failed (their value NaN)."""
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError):  # ragged nested lists
@@ -78,18 +79,14 @@ def _column(value: Any, path: Path, where: str, column: str) -> np.ndarray:
     if len(arr) != SIZE:
         raise IngestError(f"{path}: {where} has {len(arr)} values, expected {SIZE} (truncated?)")
     values = arr.astype(np.float64)
-    bad = ~(np.isfinite(values) & (values > 0))
-    mark = FAILED_MARK.get(column)
-    if mark is not None:
-        failed = values == mark
-        bad &= ~failed
-        values = np.where(failed, np.nan, values)
+    infeasible = failed(values, column)
+    bad = ~(np.isfinite(values) & (values > 0)) & ~infeasible
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise IngestError(
             f"{path}: {where}[{i}] is {float(values[i])}, expected a positive measurement"
         )
-    return values
+    return np.where(infeasible, np.nan, values), infeasible
 
 
 def _check_configs(value: Any, path: Path, where: str, official: list[str]) -> None:
@@ -134,7 +131,9 @@ def read(path: Path) -> SourceData:
         metrics = _mapping(bench[dataset], f, where)
         _check_configs(_key(metrics, "config", f, where), f, f"{where}/config", official)
         for column, (device, metric, unit) in COLUMNS.items():
-            values = _column(_key(metrics, column, f, where), f, f"{where}/{column}", column)
+            values, infeasible = _column(
+                _key(metrics, column, f, where), f, f"{where}/{column}", column
+            )
             tables.append(
                 evaluations(
                     "nb201",
@@ -145,6 +144,7 @@ def read(path: Path) -> SourceData:
                     device=device,
                     metric=metric,
                     unit=unit,
+                    infeasible=infeasible,
                 )
             )
     return SourceData(concat(tables), [f])

@@ -16,27 +16,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nasdb import spaces
-from nasdb.db import _UNSET
+from nasdb import costs, proxies, spaces
+from nasdb.db import _UNSET, DENSE_MAX
 from nasdb.errors import LookupMiss, NasdbError, UnknownName
 
 # Metrics where smaller is better; everything else (accuracies, proxy scores) is maximised.
 _MINIMISED = ("latency", "energy", "params", "flops", "loss", "error", "perplexity", "time", "co2")
 
-# Nominal training cost in seconds per epoch, used when the catalog holds no per-architecture
-# training time. These are not measurements: they only make budgets in simulated seconds
-# comparable across fidelities (cost = epochs x seconds per epoch), scaled to each task's
-# number of training images (CIFAR: 50k, ImageNet16-120: 151.7k). Pass seconds_per_epoch=
-# to use your own.
-NOMINAL_SECONDS_PER_EPOCH = {
-    ("nb201", "cifar10"): 12.0,
-    ("nb201", "cifar10-valid"): 6.0,
-    ("nb201", "cifar100"): 12.0,
-    ("nb201", "imagenet16-120"): 36.0,
-    ("nbgraph", None): 0.1,  # full-batch GNN training on one graph
-}
-DEFAULT_SECONDS_PER_EPOCH = 10.0
-TRAIN_TIME_METRICS = ("train_time", "training_time")
+# Re-exported: the constants of the nominal cost model (see nasdb.costs).
+NOMINAL_SECONDS_PER_EPOCH = costs.NOMINAL_SECONDS_PER_EPOCH
+DEFAULT_SECONDS_PER_EPOCH = costs.DEFAULT_SECONDS_PER_EPOCH
+TRAIN_TIME_METRICS = costs.TRAIN_TIME_METRICS
 
 MissPolicy = Callable[["Benchmark", np.ndarray, "int | None"], np.ndarray]
 
@@ -66,6 +56,13 @@ class Objective:
 class Benchmark:
     """Tabulated objective(s) of one (space, task), at one or several fidelities."""
 
+    # What runs report of their incumbent, and per-seed values of the first objective:
+    # set by nasdb.protocol (attach_reported, attach_seeds), absent by default.
+    reported_metric: str | None = None
+    reported_fidelity: int | None = None
+    reported_column: np.ndarray | None = None
+    seed_columns: np.ndarray | None = None
+
     def __init__(
         self,
         space: str,
@@ -92,9 +89,12 @@ class Benchmark:
         self._columns = {f: np.atleast_2d(c) for f, c in columns.items()}
         self._primary = {f: c[0] for f, c in self._columns.items()}
         self._costs = costs
+        # what the costs are per fidelity (measured, modelled or nominal, and how)
+        self.cost_models = {f: "given" for f in costs}
+        self.cost_model = self.cost_models[fidelity]
         size = self._columns[fidelity].shape[1]
-        # A surrogate miss policy answers the first objective at its fidelity for the
-        # architectures it covers; those are valid even where the table has no value.
+        # A surrogate miss policy answers objectives at its fidelity for the architectures
+        # it covers (a mask per objective); those are valid even where the table has no value.
         covers = getattr(miss, "covers", None)
         self._measured = ~np.isnan(self._primary[fidelity])
         self.predicted_std = np.full(size, np.nan)  # ensemble spread where a surrogate answered
@@ -102,7 +102,7 @@ class Benchmark:
         for f, col in self._columns.items():
             nan = np.isnan(col)
             if covers is not None and f == miss.fidelity:
-                nan[0] &= ~covers
+                nan &= ~covers
             ok &= ~nan.any(axis=0)
         self.valid = np.flatnonzero(ok)
         if not len(self.valid):
@@ -358,9 +358,10 @@ def build(
     the metrics measured on devices (latency, energy). Fidelities are those the catalog
     holds for the first metric; ``fidelity`` picks the target (default: the highest).
     ``proxy`` names a zero-cost proxy of the same task (e.g. ``synflow``, ``naswot``) that
-    optimizers may use as a free fitness estimate. ``surrogate`` names a fitted surrogate
-    of the first objective at the target fidelity (``"auto"``: the best fitted one) that
-    answers where the table has no value, for every architecture the catalog knows.
+    optimizers may use as a free fitness estimate. ``surrogate`` names fitted surrogates
+    of objectives at the target fidelity (comma-separated; ``"auto"``: the best fitted one
+    of each objective that has one) that answer where the table has no value, for every
+    architecture the catalog knows and no source marks infeasible.
     """
     metrics = [metric] if isinstance(metric, str) else list(metric)
     if not metrics:
@@ -373,6 +374,11 @@ def build(
         raise UnknownName(
             f"space {space!r} is not in the catalog; it has: "
             f"{', '.join(db.spaces()) or 'nothing (run nasdb ingest)'}"
+        )
+    if spaces.get(space).size > DENSE_MAX:
+        raise UnknownName(
+            f"{space}: a benchmark keeps dense columns over the space's index, and its "
+            f"{spaces.get(space).size:,} architectures are too many; query it with lookup or SQL"
         )
     tasks = db.tasks(space)
     if task is None and len(tasks) == 1:
@@ -408,60 +414,101 @@ def build(
         },
         key=lambda f: -1 if f is None else f,
     )
-    if fidelity is _UNSET:
-        target = fids[-1]
+    if fidelity is _UNSET:  # what lookup reads by default: the main source's top fidelity
+        target = db.resolve(space, task=task, metric=first, device=first_device, source=source)
+        target = target.fidelity
     elif fidelity in fids:
         target = fidelity
     else:
         listed = ", ".join("none" if f is None else str(f) for f in fids)
         raise UnknownName(f"{space}/{task}/{first}: no fidelity {fidelity!r}; available: {listed}")
 
-    objectives, columns, costs = [], {}, {}
-    for f in fids:
-        cols = []
+    def load(f) -> tuple[list, np.ndarray]:
+        found = []
         for i, m in enumerate(metrics):
-            dev = device_for(m)
             mf = {k.fidelity for k in keys if k.metric == m}
             fid = f if f in mf else (_UNSET if None not in mf else None)
-            key = db.resolve(
-                space,
-                task=task,
-                metric=m,
-                fidelity=fid,
-                device=dev,
-                source=source if i == 0 else None,  # ``source`` names the first objective's
+            # ``source`` names the first objective's
+            found.append(
+                db.resolve(
+                    space,
+                    task=task,
+                    metric=m,
+                    fidelity=fid,
+                    device=device_for(m),
+                    source=source if i == 0 else None,
+                )
             )
-            cols.append(db.column(key))
-            if f == target and i == 0:
-                first_key = key
-            if f == target:
-                objectives.append(Objective(m, directions[i], key.device, key.unit))
-        columns[f] = np.vstack(cols)
-        costs[f] = _cost(db, space, task, f, keys, seconds_per_epoch, source)
+        return found, np.vstack([db.column(k) for k in found])
+
+    target_keys, columns = load(target)
+    columns = {target: columns}
+    first_key = target_keys[0]
+    if surrogate is None and source is None:
+        _refuse_shrinking(db, space, task, first_key, columns[target][0], keys)
+    objectives = [
+        Objective(m, d, k.device, k.unit)
+        for m, d, k in zip(metrics, directions, target_keys, strict=True)
+    ]
+    covered = ~np.isnan(columns[target]).any(axis=0)
+    for f in fids:
+        if f == target:
+            continue
+        try:
+            _, cols = load(f)
+        except UnknownName:  # e.g. only per-seed rows there: not a default answer
+            continue
+        # Offer another fidelity only where it answers every architecture the target does.
+        if not np.isnan(cols[:, covered]).any():
+            columns[f] = cols
+    cost = {
+        f: costs.training_cost(db, space, task, f, keys, seconds_per_epoch, source) for f in columns
+    }
     proxy_col = None
     if proxy is not None:
-        if proxy not in available:
-            raise UnknownName(
-                f"{space}/{task}: no proxy {proxy!r}; available: {', '.join(available)}"
-            )
+        proxies.check(keys, space, task, proxy, metrics)
         proxy_col = db.column(db.resolve(space, task=task, metric=proxy))
     if surrogate is not None:
-        miss = db.surrogate_miss(first_key, surrogate)
-    return Benchmark(space, task, objectives, columns, target, costs, miss, proxy_col)
+        miss = db.surrogate_miss(target_keys, surrogate)
+    seconds = {f: c.seconds for f, c in cost.items()}
+    bench = Benchmark(space, task, objectives, columns, target, seconds, miss, proxy_col)
+    bench.cost_models = {f: c.describe() for f, c in cost.items()}
+    bench.cost_model = bench.cost_models[target]
+    return bench
 
 
-def _cost(db, space, task, fidelity, keys, seconds_per_epoch, source=None) -> np.ndarray | float:
-    """Measured training seconds where the catalog has them, else a nominal constant.
+def _count(col: np.ndarray) -> int:
+    return int(np.count_nonzero(~np.isnan(col)))
 
-    Prefers the objective's own source, then the mean over seeds, then the lowest seed.
-    """
-    if seconds_per_epoch is None:
-        timed = [k for k in keys if k.metric in TRAIN_TIME_METRICS and k.fidelity == fidelity]
-        if timed:
-            timed.sort(key=lambda k: (k.source != source, k.seed is not None, k.seed or 0))
-            col = db.column(timed[0])
-            return np.nan_to_num(col, nan=float(np.nanmean(col)))
-        seconds_per_epoch = NOMINAL_SECONDS_PER_EPOCH.get(
-            (space, task), NOMINAL_SECONDS_PER_EPOCH.get((space, None), DEFAULT_SECONDS_PER_EPOCH)
-        )
-    return float(seconds_per_epoch * (fidelity if fidelity is not None else 1))
+
+def _refuse_shrinking(db, space, task, key, column, keys) -> None:
+    """Refuse an objective whose default key covers fewer architectures than another
+    source's key of the same quantity, naming both counts and the options that choose
+    either. (Within one source, a shorter training curve is what the source measured.)"""
+    have = _count(column)
+    best = None
+    others = {(k.fidelity, k.source) for k in keys if k.metric == key.metric}
+    for f, src in sorted(others - {(f, key.source) for f, _ in others}, key=str):
+        try:
+            alt = db.resolve(space, task=task, metric=key.metric, device=key.device,
+                             fidelity=f, source=src)  # fmt: skip
+        except UnknownName:
+            continue
+        n = _count(db.column(alt))
+        if n > have and (best is None or n > best[0]):
+            best = (n, alt)
+    if best is None:
+        return
+    n, alt = best
+    way = [f"--fidelity {alt.fidelity}"] if alt.fidelity != key.fidelity else []
+    default_there = db.resolve(space, task=task, metric=key.metric, device=key.device,
+                               fidelity=alt.fidelity)  # fmt: skip
+    if alt.source != default_there.source:
+        way.append(f"--source {alt.source}")
+    at = f" at {key.fidelity} epochs" if key.fidelity is not None else ""
+    alt_at = f" at {alt.fidelity} epochs" if alt.fidelity is not None else ""
+    raise UnknownName(
+        f"{space}/{task}/{key.metric}{at} covers {have:,} architectures (source {key.source}),"
+        f" {alt.source}{alt_at} covers {n:,}: pass {' '.join(way)} to search the {n:,},"
+        f" or --source {key.source} to search the {have:,}"
+    )

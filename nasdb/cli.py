@@ -86,8 +86,42 @@ def list_(home: Path | None) -> None:
     from nasdb.db import connect
 
     db = connect(home)
-    rows = db.sql("SELECT name, space, rows, licence, upstream FROM sources ORDER BY name")
-    write(rows, "table", None)
+    write(db.sources().select("name, space, rows, licence, upstream"), "table", None)
+
+
+@main.command()
+@home_option
+def verify(home: Path | None) -> None:
+    """Check every catalog file against the manifest; exit status 1 if any is damaged."""
+    from nasdb import integrity
+
+    gen, problems = integrity.verify(home)
+    if integrity.duckdb_problem(gen) == integrity.LAGS:
+        click.echo(f"note: {integrity.DUCKDB_FILE} {integrity.LAGS}; nasdb repair rewrites it")
+    for problem in problems:
+        click.echo(f"damaged: {problem}")
+    files = len(gen.entries)
+    if problems:
+        click.echo(f"generation {gen.number}: {len(problems)} of {files} files need a fix")
+        sys.exit(1)
+    click.echo(f"generation {gen.number}: {files} files match the manifest; derived files agree")
+
+
+@main.command()
+@home_option
+def repair(home: Path | None) -> None:
+    """Rebuild what the manifest and the remaining files allow; name what needs re-ingest."""
+    from nasdb import integrity
+
+    done, left = integrity.repair(home)
+    for line in done:
+        click.echo(f"repaired: {line}")
+    for line in left:
+        click.echo(f"still damaged: {line}")
+    if left:
+        sys.exit(1)
+    if not done:
+        click.echo("nothing to repair")
 
 
 @main.command()
@@ -102,9 +136,29 @@ def list_(home: Path | None) -> None:
 @home_option
 def sql(query: str, fmt: str, output: Path | None, home: Path | None) -> None:
     """Run a SQL query over the catalog's views."""
+    import duckdb
+
     from nasdb.db import connect
 
-    write(connect(home).sql(query), fmt, output)
+    db = connect(home)
+    db.con  # noqa: B018 (binds the views, leaving damaged files out)
+    for line in db.damage:
+        click.echo(f"nasdb: warning: {line} (left out of the views)", err=True)
+    rel = db.sql(query)
+    try:
+        write(rel, fmt, output)
+    except duckdb.Error as exc:  # raised while reading: a damaged file names its fix
+        raise db.explain(exc) from None
+
+
+def _predicted_note(bench, arch: int) -> str:
+    """`` predicted (± std, surrogate name)`` where a surrogate gave ``arch``'s first
+    objective rather than the table."""
+    if not bench.is_predicted([arch])[0]:
+        return ""
+    served = getattr(bench.miss, "served", {}).get(0)
+    name = f", surrogate {served.name}" if served is not None else ""
+    return f" predicted (± {bench.predicted_std[arch]:.3g}{name})"
 
 
 @main.command()
@@ -170,21 +224,29 @@ def _fidelity(value: str | None):
     return int(value)
 
 
-def _benchmark(
-    db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None, prior=None
-):
+def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None,
+               protocol: dict | None = None):  # fmt: skip
+    """Without --metric, the space's published protocol (NB201: valid_accuracy at 12
+    epochs, reporting test_accuracy at 200); see nasdb.protocol."""
     from nasdb.db import _UNSET
 
+    protocol = protocol or {}
+    report_fidelity = protocol.get("report_fidelity")
     return db.benchmark(
         space,
         task,
-        list(metrics) or "test_accuracy",
+        list(metrics) or None,
         fidelity=_fidelity(fidelity),
         device=device if device is not None else _UNSET,
         source=source,
         proxy=proxy,
         surrogate=surrogate,
-        prior=prior,
+        report_metric=protocol.get("report_metric"),
+        report_fidelity=_fidelity(report_fidelity),
+        search_on_test=protocol.get("search_on_test", False),
+        per_seed=protocol.get("per_seed", False),
+        protocol=True,
+        prior=protocol.get("prior"),
     )
 
 
@@ -199,7 +261,12 @@ def _search_options(fn):
             click.option(
                 "--source", default=None, help="Source of the values (default: preferred)."
             ),
-            click.option("--proxy", default=None, help="Zero-cost proxy optimizers may use."),
+            click.option(
+                "--proxy",
+                default=None,
+                help="Training-free proxy optimizers may use (a zero-cost score, params, "
+                "flops; 'nasdb describe SPACE' lists them per task).",
+            ),
             click.option(
                 "--surrogate",
                 default=None,
@@ -210,6 +277,24 @@ def _search_options(fn):
                 default=None,
                 help="Transfer prior from the other tasks/devices: zero-shot, few-shot:K or auto.",
             ),
+            click.option(
+                "--report-metric",
+                default=None,
+                help="Metric reported of the incumbent (NB201 default: test_accuracy).",
+            ),
+            click.option(
+                "--report-fidelity", default=None, help="Its epochs (NB201 default: 200)."
+            ),
+            click.option(
+                "--search-on-test",
+                is_flag=True,
+                help="Allow searching on the reported metric (selection on the test set).",
+            ),
+            click.option(
+                "--per-seed",
+                is_flag=True,
+                help="Each query draws one training seed's value (where per-seed data exist).",
+            ),
             click.option("--budget", type=int, default=None, help="Evaluations (default 100)."),
             click.option("--seconds", type=float, default=None, help="Simulated training seconds."),
             home_option,
@@ -219,7 +304,61 @@ def _search_options(fn):
     return fn
 
 
+def _axis_options(fn):
+    """--x and --y of report curves."""
+    fn = click.option(
+        "--y",
+        type=click.Choice(["regret", "best"]),
+        default="regret",
+        show_default=True,
+        help="Curves: regret to the table's optimum on a log axis (missing hypervolume for "
+        "several objectives), or the best value so far.",
+    )(fn)
+    return click.option(
+        "--x",
+        type=click.Choice(["trials", "time"]),
+        default="trials",
+        show_default=True,
+        help="Curves over evaluations or simulated training seconds.",
+    )(fn)
+
+
+class _SearchCommand(click.Command):
+    """A command whose help ends with the algorithms, their parameters and the sources."""
+
+    def format_epilog(self, ctx, formatter) -> None:
+        from nasdb import describe
+
+        for block in (describe.algorithms_help(), describe.sources_help()):
+            formatter.write_paragraph()
+            formatter.write_text("\b\n" + block)
+
+
 @main.command()
+@click.argument("space", required=False)
+@click.argument("task", required=False)
+@home_option
+def describe(space: str | None, task: str | None, home: Path | None) -> None:
+    """What exists: spaces (no argument), a space's tasks, or a task's metrics; algorithms."""
+    from nasdb import describe as d
+    from nasdb.db import connect
+    from nasdb.output import table
+
+    db = connect(home)
+    if space is None:
+        click.echo(d.spaces_text(db))
+        rows = [(a.name, a.summary, a.objectives, a.fidelities,
+                 " ".join(f"{k}={d._default(v)}" for k, v in a.parameters))
+                for a in d.algorithms()]  # fmt: skip
+        cols = ["algorithm", "what", "objectives", "fidelities", "parameters"]
+        click.echo(table(cols, rows), nl=False)
+    elif task is None:
+        click.echo(d.tasks_text(db, space), nl=False)
+    else:
+        click.echo(table(*d.metrics_table(db, space, task)), nl=False)
+
+
+@main.command(cls=_SearchCommand)
 @click.argument("space")
 @click.argument("task", required=False)
 @click.option("--algorithm", "-a", default="rs", show_default=True, help="Search algorithm.")
@@ -228,7 +367,8 @@ def _search_options(fn):
 @click.option("--save/--no-save", default=True, show_default=True, help="Store in the catalog.")
 @_search_options
 def search(space, task, algorithm, seed, params, save, metrics, device, fidelity, source, proxy,
-           surrogate, prior, budget, seconds, home) -> None:  # fmt: skip
+           surrogate, report_metric, report_fidelity, search_on_test, per_seed, prior, budget,
+           seconds, home) -> None:  # fmt: skip
     """One search run on a benchmark; the trajectory goes to the catalog's runs view."""
     import numpy as np
 
@@ -236,9 +376,10 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     from nasdb.db import connect
 
     db = connect(home)
-    bench = _benchmark(
-        db, space, task, metrics, device, fidelity, source, proxy, surrogate, prior
-    )
+    protocol = dict(report_metric=report_metric, report_fidelity=report_fidelity,
+                    search_on_test=search_on_test, per_seed=per_seed, prior=prior)  # fmt: skip
+    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate,
+                       protocol)  # fmt: skip
     traj = runner.run(
         algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
     )
@@ -247,19 +388,43 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
         f"{algorithm} on {bench.describe()}, seed {seed}: {len(traj.arch)} trials, "
         f"{traj.time[-1]:,.0f} simulated seconds"
     )
+    click.echo(f"cost per evaluation: {bench.cost_model}")
     if final is not None:
         arch = int(traj.arch[final])
         click.echo(
-            f"best {bench.metrics[0]}: {traj.best[-1]:.6g} (arch {bench.space.arch_id(arch)}, "
-            f"trial {final}); table optimum {bench.optimum():.6g}"
+            f"best {bench.metrics[0]}: {traj.best[-1]:.6g}{_predicted_note(bench, arch)} "
+            f"(arch {bench.space.arch_id(arch)}, trial {final}); "
+            f"table optimum {bench.optimum():.6g}"
         )
+        if bench.reported_column is not None:
+            click.echo(
+                f"reported {bench.reported_metric} at {bench.reported_fidelity} epochs of that "
+                f"architecture: {bench.reported_column[arch]:.6g}"
+            )
+    if bench.n_objectives > 1:
+        _search_front(bench, traj)
     if save:
         run_id = runner.new_run_id()
         db.catalog.write_run(runner.to_table([(algorithm, bench, seed, traj)], run_id), run_id)
         click.echo(f"run {run_id}: nasdb sql \"SELECT * FROM runs WHERE run_id = '{run_id}'\"")
 
 
-@main.command()
+def _search_front(bench, traj) -> None:
+    """How a multi-objective run did against the table's true Pareto front."""
+    from nasdb import pareto
+
+    front = pareto.front(bench)
+    target = -1 if bench.fidelity is None else bench.fidelity
+    values = traj.values[traj.fidelity == target]
+    click.echo(
+        f"hypervolume {front.hv(values):.4f} of the true front's {front.best_hv:.4f}, "
+        f"IGD {front.igd(values):.4f} (objectives normalised to the front, reference "
+        f"point {pareto.REFERENCE}); {front.on_front(values)} of the "
+        f"{len(front.points)} true-front points found"
+    )
+
+
+@main.command(cls=_SearchCommand)
 @click.option(
     "--benchmark",
     "-b",
@@ -279,9 +444,11 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     default=None,
     help="Write curves (PNG/SVG), final.csv and summary.txt here.",
 )
+@_axis_options
 @_search_options
-def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, device, fidelity,
-            source, proxy, surrogate, prior, budget, seconds, home) -> None:  # fmt: skip
+def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metrics, device,
+            fidelity, source, proxy, surrogate, report_metric, report_fidelity, search_on_test,
+            per_seed, prior, budget, seconds, home) -> None:  # fmt: skip
     """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
     from nasdb import optimizers, runner
     from nasdb.db import connect
@@ -292,13 +459,14 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, de
         raise NasdbError(f"--seeds must be positive; got {seeds}")
     plan = _budget(budget, seconds)
     db = connect(home)
+    protocol = dict(report_metric=report_metric, report_fidelity=report_fidelity,
+                    search_on_test=search_on_test, per_seed=per_seed, prior=prior)  # fmt: skip
     benchmarks = []
     for text in benches:
         space, _, task = text.partition("/")
         benchmarks.append(
-            _benchmark(
-                db, space, task or None, metrics, device, fidelity, source, proxy, surrogate, prior
-            )
+            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy,
+                       surrogate, protocol)  # fmt: skip
         )
     table = runner.compare(
         algorithms,
@@ -311,16 +479,18 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, metrics, de
     run_id = table.column("run_id")[0].as_py()
     db.catalog.write_run(table, run_id)
     click.echo(f"run {run_id}: {table.num_rows:,} trials stored (view runs)")
-    _report(table, report_dir)
+    for bench in benchmarks:
+        click.echo(f"cost per evaluation on {bench.describe()}: {bench.cost_model}")
+    _report(table, report_dir, x, y)
 
 
-def _report(table, report_dir: Path | None) -> None:
+def _report(table, report_dir: Path | None, x: str = "trials", y: str = "regret") -> None:
     from nasdb import report
 
     if report_dir is not None:
-        for path in report.write(table, report_dir):
+        for path in report.write(table, report_dir, x, y):
             click.echo(f"wrote {path}")
-    click.echo(report.text(report.summary(table.to_pandas())), nl=False)
+    click.echo(report.text(report.summary(table)), nl=False)
 
 
 @main.command(name="report")
@@ -331,32 +501,58 @@ def _report(table, report_dir: Path | None) -> None:
     default=None,
     help="Write curves (PNG/SVG), final.csv and summary.txt here.",
 )
-@click.option("--x", type=click.Choice(["trials", "time"]), default="trials", show_default=True)
+@_axis_options
 @home_option
-def report_(run_id: str, output: Path | None, x: str, home: Path | None) -> None:
+def report_(run_id: str, output: Path | None, x: str, y: str, home: Path | None) -> None:
     """Final table, ranks and significance tests of a stored run; curves with --output."""
     import pyarrow.parquet as pq
 
     from nasdb import report
     from nasdb.catalog import Catalog
 
-    catalog = Catalog(home)
-    path = catalog.table_dir("runs") / f"{run_id}.parquet"
-    if not path.is_file():
-        have = [p.stem for p in catalog.files("runs")]
+    gen = Catalog(home).current()
+    path = gen.path("runs", run_id)
+    if path is None:
+        have = gen.stems("runs")
         raise NasdbError(
             f"no run {run_id!r}; available: {', '.join(have[-10:]) or 'none (run nasdb compare)'}"
         )
     table = pq.read_table(path)
     if output is not None:
-        for p in report.write(table, output, x):
+        for p in report.write(table, output, x, y):
             click.echo(f"wrote {p}")
-    click.echo(report.text(report.summary(table.to_pandas())), nl=False)
+    click.echo(report.text(report.summary(table)), nl=False)
+
+
+@main.command()
+@click.argument("table", type=click.Choice(["nb201", "nats"]))
+@click.option("--seeds", type=int, default=500, show_default=True, help="Runs per algorithm.")
+@click.option(
+    "--algorithm", "-a", "algorithms", multiple=True, help="Default: rs, rea, reinforce, bohb."
+)
+@click.option("--workers", type=int, default=2, show_default=True, help="Processes.")
+@home_option
+def reproduce(table, seeds, algorithms, workers, home) -> None:
+    """The published NB201/NATS search protocol, next to the published table."""
+    from nasdb import reproduce as rep
+    from nasdb.db import connect
+
+    db = connect(home)
+    rows, runs = rep.run(db, table, seeds, algorithms or rep.ALGORITHMS, workers=workers)
+    run_id = runs.column("run_id")[0].as_py()
+    db.catalog.write_run(runs, run_id)
+    click.echo(f"run {run_id}: {runs.num_rows:,} trials stored (view runs)")
+    rep.text(rows, table, click.echo)
 
 
 from nasdb.surrogate_cli import surrogate  # noqa: E402
 
 main.add_command(surrogate)
+
+from nasdb.networks.cli import task, train  # noqa: E402
+
+main.add_command(task)
+main.add_command(train)
 
 from nasdb.transfer_cli import transfer  # noqa: E402
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from nasdb import spaces
+from nasdb import manifest, spaces
 from nasdb.catalog import Catalog, resolve_home
-from nasdb.errors import LookupMiss, NasdbError, UnknownName
+from nasdb.errors import Infeasible, LookupMiss, NasdbError, UnknownName
 
+_LISTED = ("name", "space", "title", "licence")
 DENSE_MAX = 1 << 25  # 256 MiB of float64 per column; larger spaces get a SparseColumn
-_KEY_COLUMNS = ("space", "task", "metric", "device", "fidelity", "seed", "unit", "source")
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,13 @@ class SparseColumn:
 
 
 class Database:
-    """An open catalog in an in-memory DuckDB.
+    """One generation of a catalog, open in an in-memory DuckDB.
 
+    The manifest is read once, here: every view and lookup reads exactly the files of that
+    generation, whatever writers commit meanwhile (:meth:`refresh` moves on to the latest).
     Views are defined on the first SQL query; lookups read the source's own Parquet file
-    directly, so a search loop's first answer does not wait for view binding.
+    directly, so a search loop's first answer does not wait for view binding. A damaged
+    file fails only the answers that need it, naming the command that fixes it.
     """
 
     def __init__(self, home: str | os.PathLike | None = None):
@@ -89,6 +92,12 @@ class Database:
         self._con.execute("SET enable_progress_bar = false")
         # Lookups read one small file per key: one thread needs a fraction of the memory.
         self._con.execute("SET threads = 1")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Open the latest committed generation (and forget what was read of the last)."""
+        self.generation = self.catalog.current()
+        self.damage: list[str] = []  # damaged files the views leave out, one message each
         self._views = False
         self._keys: list[Key] | None = None
         self._resolved: dict[tuple, Key] = {}
@@ -96,20 +105,91 @@ class Database:
         self._taught: set[str] = set()
         self._served: dict = {}
         self._known: dict[str, np.ndarray] = {}
+        self._hashed: set[Path] = set()
+        self._infeasible: dict[Key, np.ndarray] = {}
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection, with the catalog's views defined."""
         if not self._views:
             self._con.execute("RESET threads")  # SQL over whole tables gets every core
-            saved = self.catalog.saved_views()
-            if saved is not None:
-                self._con.execute(saved)
-            else:  # missing or stale (a crash between table writes): derive from the tables
-                for stmt in self.catalog.view_statements():
-                    self._con.execute(stmt)
+            self._bind_views()
             self._views = True
         return self._con
+
+    def _bind_views(self) -> None:
+        """Views over this generation's files; damaged files are left out, each with its
+        message in ``self.damage``, and a damaged wide table is computed from its sources."""
+        from nasdb import views
+
+        gen = self.generation
+        bad = {}
+        for key in gen.entries:
+            table, stem = key.split("/", 1)
+            if table in manifest.TABLES:
+                problem = gen.intact(table, stem)
+                if problem is not None:
+                    bad[key] = str(gen.damage(key, problem))
+        while True:  # a file that fails when its view binds is left out like the others
+            try:
+                for stmt in views.statements(gen.without(bad)):
+                    self._con.execute(stmt)
+                break
+            except duckdb.Error as exc:
+                key = self._entry_named(str(exc))
+                if key is None or key in bad:
+                    raise self.explain(exc) from None
+                line = str(exc).splitlines()[0]
+                bad[key] = str(gen.damage(key, f"cannot be read ({line})"))
+        self.damage = list(bad.values())
+        for key in bad:  # a damaged wide table is computed from its sources instead
+            table, stem = key.split("/", 1)
+            if table == "wide":
+                from nasdb.catalog import space_views
+
+                try:
+                    con, select = space_views(gen.without(bad), stem)
+                    con.close()
+                    self._con.execute(views.wide_view(stem, select))
+                except duckdb.Error:
+                    continue  # its sources are damaged too: their messages say so
+
+    def explain(self, exc: Exception) -> NasdbError:
+        """A DuckDB error as the user's message: naming the damaged file when it is one."""
+        line = str(exc).splitlines()[0]
+        key = self._entry_named(line)
+        if key is not None:
+            return self.generation.damage(key, f"cannot be read ({line})")
+        return NasdbError(f"SQL error: {line}")
+
+    def _entry_named(self, text: str) -> str | None:
+        """The manifest entry whose file an error message names."""
+        for key, entry in self.generation.entries.items():
+            if str(self.home / entry["path"]) in text:
+                return key
+        return None
+
+    def _file(self, table: str, stem: str, hashed: bool = False) -> Path:
+        """A file of this generation that looks whole, or the error naming its fix.
+
+        ``hashed``: also check its sha256 against the manifest, once per Database (a
+        source's evaluations, before a lookup trusts its values).
+        """
+        gen = self.generation
+        entry = gen.entry(table, stem)
+        if entry is None:
+            raise UnknownName(f"{table} {stem!r} is not in the catalog")
+        problem = gen.intact(table, stem)
+        path = gen.path(table, stem)
+        if problem is None and hashed and entry.get("sha256") and path not in self._hashed:
+            from nasdb.manifest import sha256
+
+            if sha256(path) != entry["sha256"]:
+                problem = "is damaged (its sha256 is not the manifest's)"
+            self._hashed.add(path)
+        if problem is not None:
+            raise gen.damage(f"{table}/{stem}", problem)
+        return path
 
     # SQL ---------------------------------------------------------------------------
     def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
@@ -117,21 +197,18 @@ class Database:
         try:
             return self.con.sql(query, params=params)
         except duckdb.Error as exc:
-            raise NasdbError(f"SQL error: {str(exc).splitlines()[0]}") from None
+            raise self.explain(exc) from None
 
     # listing -----------------------------------------------------------------------
     def keys(self) -> list[Key]:
         """Every distinct measured column in the catalog."""
-        if self._keys is None:
-            files = self.catalog.files("sources")
-            if not files:
-                return []
-            cols = ", ".join(f"k.{c}" for c in _KEY_COLUMNS if c not in ("space", "source"))
-            rows = self._con.execute(
-                f"SELECT space, {cols}, name FROM (SELECT space, name, unnest(keys) AS k "
-                "FROM read_parquet(?)) ORDER BY ALL",
-                [[str(f) for f in files]],
-            ).fetchall()
+        if self._keys is None:  # from the manifest: no source's file is read to list it
+            rows = [
+                (meta["space"], *k[:6], name)
+                for name, meta in self.generation.sources.items()
+                for k in meta["keys"]
+            ]
+            rows.sort(key=lambda r: [(v is None, v if v is not None else 0) for v in r])
             self._keys = [Key(*r) for r in rows]
         return self._keys
 
@@ -156,9 +233,24 @@ class Database:
         return [d for d in self._distinct("device", space=space) if d is not None]
 
     def sources(self) -> duckdb.DuckDBPyRelation:
-        return self.con.sql(
-            "SELECT name, space, title, licence, rows, ingested_at FROM sources ORDER BY name"
+        """Ingested sources, from the manifest: listing reads no source's files."""
+        from datetime import datetime
+
+        import pyarrow as pa
+
+        metas = [self.generation.sources[n] for n in sorted(self.generation.sources)]
+        table = pa.table(
+            {
+                **{f: pa.array([m[f] for m in metas], pa.string()) for f in _LISTED},
+                "rows": pa.array([m["rows"] for m in metas], pa.int64()),
+                "ingested_at": pa.array(
+                    [datetime.fromisoformat(m["ingested_at"]) for m in metas],
+                    pa.timestamp("s", "UTC"),
+                ),
+                "upstream": pa.array([m["upstream"] for m in metas], pa.string()),
+            }
         )
+        return self._con.from_arrow(table)
 
     def space(self, name: str):
         """The space object; one whose architectures only files describe (it has ``learn``)
@@ -166,11 +258,17 @@ class Database:
         sp = spaces.get(name)
         if name not in self._taught:
             self._taught.add(name)
-            path = self.catalog.table_dir("architectures") / f"{name}.parquet"
-            if hasattr(sp, "learn") and path.is_file():
+            if hasattr(sp, "learn") and self.generation.entry("architectures", name):
                 import pyarrow.parquet as pq
 
-                table = pq.read_table(path, columns=["arch_index", "encoding"])
+                path = self._file("architectures", name)
+                try:
+                    table = pq.read_table(path, columns=["arch_index", "encoding"])
+                except Exception as exc:
+                    self._taught.discard(name)
+                    raise self.generation.damage(
+                        f"architectures/{name}", f"cannot be read ({type(exc).__name__})"
+                    ) from None
                 sp.learn(table.column(0).to_numpy(), table.column(1).to_pylist())
         return sp
 
@@ -226,16 +324,17 @@ class Database:
                 raise UnknownName(f"{space} {metric}: pass {field}= one of {listed}")
         if seed is _UNSET and any(k.seed is None for k in cands):
             cands = [k for k in cands if k.seed is None]
-        if len({k.seed for k in cands}) > 1:
-            listed = ", ".join(str(s) for s in sorted({k.seed for k in cands}))
-            raise UnknownName(f"{space} {metric}: pass seed= one of {listed}")
         if fidelity is _UNSET:
             top = max((k.fidelity for k in cands if k.fidelity is not None), default=None)
             cands = [k for k in cands if k.fidelity == top]
-        if len(cands) > 1:
-            from nasdb import loaders
+        if source is None:  # the preferred source; then its seeds, not every source's
+            from nasdb.views import source_order
 
-            cands.sort(key=lambda k: (-loaders.priority(k.source), k.source))
+            best = min((k.source for k in cands), key=source_order)
+            cands = [k for k in cands if k.source == best]
+        if len({k.seed for k in cands}) > 1:
+            listed = ", ".join(str(s) for s in sorted({k.seed for k in cands}))
+            raise UnknownName(f"{space} {metric}: pass seed= one of {listed}")
         key = cands[0]
         self._resolved[memo] = key
         return key
@@ -247,17 +346,15 @@ class Database:
         """
         col = self._columns.get(key)
         if col is None:
-            path = self.catalog.table_dir("evaluations") / f"{key.source}.parquet"
-            where, params = ["space = ?", "metric = ?"], [key.space, key.metric]
-            for field in ("task", "device", "fidelity", "seed"):
-                value = getattr(key, field)
-                # Plain comparisons let DuckDB push the filter into the Parquet scan.
-                where.append(f"{field} IS NULL" if value is None else f"{field} = ?")
-                params += [] if value is None else [value]
-            res = self._con.execute(
-                f"SELECT arch_index, value FROM read_parquet(?) WHERE {' AND '.join(where)}",
-                [str(path), *params],
-            ).fetchnumpy()
+            path, where, params = self._key_filter(key)
+            try:
+                res = self._con.execute(
+                    f"SELECT arch_index, value FROM read_parquet(?) WHERE {where} "
+                    "AND value IS NOT NULL",
+                    [str(path), *params],
+                ).fetchnumpy()
+            except duckdb.Error as exc:
+                raise self.explain(exc) from None
             size = spaces.get(key.space).size
             if size > DENSE_MAX:
                 col = SparseColumn(res["arch_index"], res["value"])
@@ -267,6 +364,48 @@ class Database:
                 col.setflags(write=False)
             self._columns[key] = col
         return col
+
+    def _key_filter(self, key: Key) -> tuple[Path, str, list]:
+        """The source's evaluations file and a WHERE clause selecting ``key``'s rows."""
+        path = self._file("evaluations", key.source, hashed=True)
+        where, params = ["space = ?", "metric = ?"], [key.space, key.metric]
+        for field in ("task", "device", "fidelity", "seed"):
+            value = getattr(key, field)
+            # Plain comparisons let DuckDB push the filter into the Parquet scan.
+            where.append(f"{field} IS NULL" if value is None else f"{field} = ?")
+            params += [] if value is None else [value]
+        return path, " AND ".join(where), params
+
+    def infeasible(self, key: Key) -> np.ndarray:
+        """Sorted indices of the architectures ``key``'s source marks infeasible: they
+        cannot be measured (e.g. the device's compiler rejected them), so they have no
+        value and no surrogate fills them. Empty for almost every key."""
+        hit = self._infeasible.get(key)
+        if hit is None:
+            import pyarrow.parquet as pq
+
+            path, where, params = self._key_filter(key)
+            hit = np.empty(0, dtype=np.int64)
+            if "infeasible" in pq.read_schema(path).names:  # catalogs from before the marker
+                res = self._con.execute(
+                    f"SELECT arch_index FROM read_parquet(?) WHERE {where} AND infeasible "
+                    "ORDER BY arch_index",
+                    [str(path), *params],
+                ).fetchnumpy()
+                hit = res["arch_index"].astype(np.int64)
+            self._infeasible[key] = hit
+        return hit
+
+    def check_feasible(self, key: Key, indices: np.ndarray) -> None:
+        """Raise :class:`~nasdb.errors.Infeasible` if any of ``indices`` is infeasible."""
+        bad = np.intersect1d(np.asarray(indices, dtype=np.int64), self.infeasible(key))
+        if len(bad):
+            raise Infeasible(
+                f"{key.space}: architecture {self.space(key.space).arch_id(int(bad[0]))} is "
+                f"infeasible ({key.describe()}): the source marks it as impossible to "
+                "measure (e.g. rejected by the device's compiler), so it has no value and "
+                "no surrogate predicts one"
+            )
 
     def lookup(
         self,
@@ -310,6 +449,7 @@ class Database:
         else:
             out = col[sp.indices(archs)]
         if np.isnan(out).any():
+            self.check_feasible(key, sp.indices(archs)[np.isnan(out)])
             bad = sp.indices(archs)[np.isnan(out)][0]
             raise LookupMiss(
                 f"{space}: no value for architecture {sp.arch_id(int(bad))} "
@@ -387,22 +527,26 @@ class Database:
         store.check_name(name)
         return store.save_fitted(self, training.fit(self, plan), name, predictions)
 
-    def surrogate_miss(self, key: Key, surrogate: str):
-        """A Benchmark miss policy answering ``key`` from a fitted surrogate."""
+    def surrogate_miss(self, keys: Key | list[Key], surrogate: str):
+        """A Benchmark miss policy answering its objectives' ``keys`` from fitted
+        surrogates (see :func:`nasdb.surrogates.serving.policy`)."""
         from nasdb.surrogates import serving
 
-        served = serving.served_for(self, key, surrogate)
-        return serving.SurrogateMiss(served, self.known(key.space), key.fidelity)
+        return serving.policy(self, [keys] if isinstance(keys, Key) else list(keys), surrogate)
 
     def known(self, space: str) -> np.ndarray:
         """Mask over the space's indices: the architectures whose encoding the catalog holds
         (and so the ones a surrogate can describe)."""
         hit = self._known.get(space)
         if hit is None:
-            path = self.catalog.table_dir("architectures") / f"{space}.parquet"
-            idx = self._con.execute(
-                "SELECT arch_index FROM read_parquet(?) WHERE encoding IS NOT NULL", [str(path)]
-            ).fetchnumpy()["arch_index"]
+            path = self._file("architectures", space)
+            try:
+                idx = self._con.execute(
+                    "SELECT arch_index FROM read_parquet(?) WHERE encoding IS NOT NULL",
+                    [str(path)],
+                ).fetchnumpy()["arch_index"]
+            except duckdb.Error as exc:
+                raise self.explain(exc) from None
             hit = np.zeros(spaces.get(space).size, dtype=bool)
             hit[idx] = True
             self._known[space] = hit
@@ -412,7 +556,7 @@ class Database:
         self,
         space: str,
         task: str | None = None,
-        metric="test_accuracy",
+        metric=None,
         *,
         fidelity=_UNSET,
         device=_UNSET,
@@ -422,13 +566,65 @@ class Database:
         miss=None,
         proxy: str | None = None,
         surrogate: str | None = None,
+        report_metric: str | None = None,
+        report_fidelity=_UNSET,
+        search_on_test: bool = False,
+        per_seed: bool = False,
+        protocol: bool = False,
         prior=None,
     ):
         """An objective for search algorithms; see :func:`nasdb.benchmark.build`.
 
+        ``report_metric``/``report_fidelity``: what runs report of their incumbent (e.g.
+        test accuracy at 200 epochs); searching on it needs ``search_on_test=True``.
+        ``per_seed``: each query draws one training seed's value. ``protocol=True``: the
+        space's published protocol (NB201: valid_accuracy at 12 epochs, reporting
+        test_accuracy at 200) fills in whatever is not given; see :mod:`nasdb.protocol`.
         ``prior``: a transfer prior for the first objective that optimizers may start from
         (``"zero-shot"``, ``"few-shot:K"``, ``"auto"`` or a Prior; see
-        :func:`nasdb.transfer.attach`)."""
+        :func:`nasdb.transfer.attach`).
+        """
+        from nasdb import protocol as proto
+
+        if protocol:
+            bench = proto.benchmark(
+                self, space, task, metric,
+                fidelity=fidelity, device=device, source=source, directions=directions,
+                seconds_per_epoch=seconds_per_epoch, miss=miss, proxy=proxy,
+                surrogate=surrogate, report_metric=report_metric,
+                report_fidelity=report_fidelity, search_on_test=search_on_test,
+                per_seed=per_seed,
+            )  # fmt: skip
+            return self._with_prior(bench, prior)
+        metric = "test_accuracy" if metric is None else metric
+        metrics = [metric] if isinstance(metric, str) else list(metric)
+        fid = None if report_fidelity is _UNSET else report_fidelity
+        proto.check_sound(space, metrics, fidelity if fidelity is not _UNSET else None,
+                          report_metric, fid, search_on_test)  # fmt: skip
+        bench = self._benchmark(
+            space, task, metric, fidelity=fidelity, device=device, source=source,
+            directions=directions, seconds_per_epoch=seconds_per_epoch, miss=miss,
+            proxy=proxy, surrogate=surrogate,
+        )  # fmt: skip
+        if report_metric is not None:
+            proto.attach_reported(self, bench, report_metric, fid)
+            proto.check_sound(space, metrics, bench.fidelity, report_metric,
+                              bench.reported_fidelity, search_on_test)  # fmt: skip
+        if per_seed:
+            proto.attach_seeds(self, bench)
+        return self._with_prior(bench, prior)
+
+    def _with_prior(self, bench, prior):
+        if prior is not None:
+            from nasdb import transfer
+
+            transfer.attach(self, bench, prior)
+        return bench
+
+    def _benchmark(
+        self, space, task, metric, *, fidelity, device, source, directions,
+        seconds_per_epoch, miss, proxy, surrogate,
+    ):  # fmt: skip
         from nasdb import benchmark
 
         bench = benchmark.build(
@@ -445,10 +641,6 @@ class Database:
             proxy=proxy,
             surrogate=surrogate,
         )
-        if prior is not None:
-            from nasdb import transfer
-
-            transfer.attach(self, bench, prior)
         return bench
 
     def prior(
@@ -476,12 +668,18 @@ class Database:
         )  # fmt: skip
 
     def info(self, space: str, arch) -> tuple[dict, duckdb.DuckDBPyRelation]:
-        """How an architecture is written, and every value the catalog holds for it."""
+        """How an architecture is written, and every value the catalog holds for it:
+        measured, infeasible (no value: the source says it cannot be measured) or
+        predicted (by the surrogate named in ``source``)."""
         sp = self.space(space)
         index = sp.index(arch)
         rel = self.sql(
-            "SELECT task, metric, device, fidelity, seed, value, unit, source FROM evaluations "
-            "WHERE space = $space AND arch_index = $index ORDER BY ALL",
+            "SELECT task, metric, device, fidelity, seed, value, unit, source, "
+            "CASE WHEN value IS NULL THEN 'infeasible' ELSE 'measured' END AS kind "
+            "FROM evaluations WHERE space = $space AND arch_index = $index "
+            "UNION ALL SELECT task, metric, device, fidelity, NULL, value, unit, surrogate, "
+            "'predicted' FROM predictions WHERE space = $space AND arch_index = $index "
+            "ORDER BY ALL",
             params={"space": space, "index": index},
         )
         return sp.describe(index), rel

@@ -16,6 +16,11 @@ class LookupMiss(NasdbError, KeyError):
         return str(self.args[0])
 
 
+class Infeasible(LookupMiss):
+    """The source says the architecture cannot be measured under the asked key (e.g. the
+    device's compiler rejected it): there is no value, and no surrogate may invent one."""
+
+
 class UnknownName(NasdbError, ValueError):
     """A space, task, metric, device or source that the catalog does not hold."""
 

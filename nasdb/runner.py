@@ -19,6 +19,7 @@ import numpy as np
 from nasdb import optimizers
 from nasdb.benchmark import Benchmark
 from nasdb.errors import NasdbError
+from nasdb.protocol import incumbent_reported
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,15 @@ def run(
 ) -> Trajectory:
     """One seeded run; the same arguments give the same trajectory."""
     opt = make_optimizer(algorithm, bench, seed, params)
+    draws = None
+    if bench.seed_columns is not None:  # per-seed mode: every query draws one seed's value
+        from nasdb.protocol import SeedDraws
+
+        draws = SeedDraws(bench.seed_columns, seed)
     if not opt.multi_fidelity and not opt.multi_objective and bench.n_objectives == 1:
-        if budget.seconds is None:
+        if budget.seconds is None and draws is None:
             return _run_fast(opt, bench, budget.evaluations)
-    return _run_general(opt, bench, budget)
+    return _run_general(opt, bench, budget, draws)
 
 
 def _run_fast(opt, bench: Benchmark, n: int) -> Trajectory:
@@ -92,7 +98,7 @@ def _run_fast(opt, bench: Benchmark, n: int) -> Trajectory:
     return Trajectory(arch, fid, values, cost, _best(values[:, 0], fid, bench))
 
 
-def _run_general(opt, bench: Benchmark, budget: Budget) -> Trajectory:
+def _run_general(opt, bench: Benchmark, budget: Budget, draws=None) -> Trajectory:
     n_max = budget.evaluations if budget.evaluations is not None else 1 << 62
     limit = budget.seconds if budget.seconds is not None else float("inf")
     signs = bench.signs
@@ -104,6 +110,9 @@ def _run_general(opt, bench: Benchmark, budget: Budget) -> Trajectory:
         asked = opt.ask()
         a, f = asked if mf else (asked, target)
         v = bench.values(a, f)
+        if draws is not None and f == target:
+            v = v.copy()
+            v[0] = draws(a)
         opt.tell(a, v * signs if mo else float(v[0] * signs[0]))
         c = bench.cost_of(a, f)
         spent += c
@@ -179,6 +188,13 @@ def to_table(
         add("time", traj.time)
         add("best", traj.best)
         add("predicted", bench.is_predicted(traj.arch))
+        models = {-1 if f is None else f: m for f, m in bench.cost_models.items()}
+        add("cost_model", np.array([models[f] for f in traj.fidelity.tolist()], dtype=object))
+        reported = bench.reported_metric
+        if reported and bench.reported_fidelity is not None:
+            reported = f"{reported}@{bench.reported_fidelity}"
+        add("reported_metric", np.full(n, reported or "", dtype=object))
+        add("reported", incumbent_reported(bench, traj.arch, traj.best))
     # DuckDB reads this dict of numpy columns by its variable name in the query below
     frame = {name: np.concatenate(parts) for name, parts in cols.items()}  # noqa: F841
     vs = ", ".join(f"v{j}" for j in range(width))
@@ -186,18 +202,28 @@ def to_table(
         "SELECT $run_id AS run_id, algorithm, benchmark, space, NULLIF(task, '') AS task, "
         "metric, direction, NULLIF(device, '') AS device, seed, trial, arch_index, arch_id, "
         "NULLIF(fidelity, -1) AS fidelity, v0 AS value, "
-        f'list_slice([{vs}], 1, m) AS "values", cost, time, best, predicted FROM frame'
+        f'list_slice([{vs}], 1, m) AS "values", cost, time, best, predicted, cost_model, '
+        "NULLIF(reported_metric, '') AS reported_metric, reported FROM frame"
     )
     con = duckdb.connect()
     table = con.sql(select, params={"run_id": run_id}).to_arrow_table()
     con.close()
-    return table.cast(RUNS)
+    from nasdb import pareto
+
+    benches = list({id(bench): bench for _, bench, _, _ in rows}.values())
+    return pareto.attach(table.cast(RUNS), benches)  # optimum and true front, for reports
 
 
 _WORKER_BENCHES: list[Benchmark] = []
 
 
-def _init_worker(benches: list[Benchmark]) -> None:
+def _init_worker(benches: list[Benchmark] | str) -> None:
+    """Hold the benchmarks: given, or in the pickle file ``compare`` wrote for workers."""
+    if isinstance(benches, str):
+        import pickle
+
+        with open(benches, "rb") as f:
+            benches = pickle.load(f)  # written by this process's parent a moment ago
     _WORKER_BENCHES[:] = benches
 
 
@@ -251,22 +277,9 @@ def compare(
                     results[(alg, bi, s)] = traj
                     bar.update(1)
         else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            with ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(list(benchmarks),),
-            ) as pool:
-                futures = [
-                    pool.submit(_run_chunk, a, b, s, budget, params.get(a)) for a, b, s in jobs
-                ]
-                for fut in as_completed(futures):
-                    for alg, bi, s, traj in fut.result():
-                        results[(alg, bi, s)] = traj
-                        bar.update(1)
+            for alg, bi, s, traj in _in_processes(jobs, benchmarks, budget, params, workers):
+                results[(alg, bi, s)] = traj
+                bar.update(1)
     rows = [
         (algorithm, benchmarks[b], s, results[(algorithm, b, s)])
         for algorithm in algorithms
@@ -274,3 +287,52 @@ def compare(
         for s in seeds
     ]
     return to_table(rows, run_id or new_run_id())
+
+
+def _in_processes(jobs, benchmarks, budget: Budget, params: dict, workers: int):
+    """Run ``jobs`` in spawned processes, yielding results as they finish.
+
+    A worker that dies (killed, out of memory, or a script without a ``__main__`` guard
+    whose import starts another comparison) breaks the pool: that is an error, never a
+    wait for results that cannot come.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    # The check multiprocessing makes itself: a spawned worker is still importing the
+    # user's script, so this call came from its top level, not from a task.
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise NasdbError(
+            "runner.compare was called while a worker process imported the script that "
+            "started it: put the script's top-level code under "
+            "`if __name__ == \"__main__\":` (or pass workers=1)"
+        )
+    import pickle
+    import tempfile
+
+    # Benchmarks reach workers through a file, not the start-up pipe: CPython writes a new
+    # process's start-up data while holding the pipe's read end itself, so megabytes of
+    # columns written to a worker that died on start-up would block the parent forever.
+    with tempfile.TemporaryDirectory(prefix="nasdb-compare-") as tmp:
+        path = os.path.join(tmp, "benchmarks.pickle")
+        with open(path, "wb") as f:
+            pickle.dump(list(benchmarks), f, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(path,),
+            ) as pool:
+                futures = [
+                    pool.submit(_run_chunk, a, b, s, budget, params.get(a)) for a, b, s in jobs
+                ]
+                for fut in as_completed(futures):
+                    yield from fut.result()
+        except BrokenProcessPool:
+            raise NasdbError(
+                "compare: a worker process died before its runs finished (killed, out of "
+                "memory, or a script without an `if __name__ == \"__main__\":` guard that "
+                "starts work when workers import it); nothing was stored"
+            ) from None

@@ -89,9 +89,13 @@ def loads(
     allowed: frozenset[str] = frozenset(),
     records: Mapping[str, type] | None = None,
     pandas_compat: bool = False,
+    encoding: str = "ASCII",
 ) -> Any:
-    """Unpickle ``data`` read from ``path``; ``records`` maps upstream classes to local ones."""
-    return load_stream(io.BytesIO(data), path, allowed, records, pandas_compat)
+    """Unpickle ``data`` read from ``path``; ``records`` maps upstream classes to local ones.
+
+    ``encoding="latin1"`` reads Python 2 pickles (CIFAR batches, Planetoid files).
+    """
+    return load_stream(io.BytesIO(data), path, allowed, records, pandas_compat, encoding)
 
 
 def load_stream(
@@ -100,6 +104,7 @@ def load_stream(
     allowed: frozenset[str] = frozenset(),
     records: Mapping[str, type] | None = None,
     pandas_compat: bool = False,
+    encoding: str = "ASCII",
 ) -> Any:
     """Unpickle the next pickle of an open binary stream, as :func:`loads` does.
 
@@ -112,7 +117,7 @@ def load_stream(
         base = pickle.Unpickler
     cls = _make_unpickler(base, path, allowed, records or {})
     try:
-        return cls(stream).load()
+        return cls(stream, encoding=encoding).load()
     except IngestError:
         raise
     except Exception as exc:  # truncated or corrupt bytes surface as many exception types

@@ -17,6 +17,9 @@ EVALUATIONS = pa.schema(
         ("value", pa.float64()),
         ("unit", pa.string()),
         ("source", pa.string()),
+        # True: the source says this architecture cannot be measured on this key (e.g. the
+        # Edge TPU compiler rejected it); value is NULL, and no surrogate may fill it.
+        ("infeasible", pa.bool_()),
     ]
 )
 
@@ -75,6 +78,9 @@ RUNS = pa.schema(
         ("time", pa.float64()),  # simulated seconds so far
         ("best", pa.float64()),  # best first objective so far at the target fidelity
         ("predicted", pa.bool_()),  # the first objective came from a surrogate, not a table
+        ("cost_model", pa.string()),  # what ``cost`` is: measured, modelled or nominal, and how
+        ("reported_metric", pa.string()),  # e.g. test_accuracy@200: what runs report
+        ("reported", pa.float64()),  # its value for the incumbent (best objective so far)
     ]
 )
 
@@ -104,12 +110,20 @@ SURROGATES = pa.schema(
         ("predictions", pa.int64()),
         ("created_at", pa.timestamp("s", tz="UTC")),
         ("path", pa.string()),
+        # Scores on the held-out architectures with no isomorphic twin among the training
+        # ones (the iso-aware score; ``surrogate="auto"`` ranks by it). NULL where every
+        # held-out architecture has a twin, or the space has no isomorphism classes.
+        ("iso_held_out_rows", pa.int64()),
+        ("iso_r2", pa.float64()),
+        ("iso_kendall_tau", pa.float64()),
+        ("iso_spearman", pa.float64()),
+        ("iso_sparse_kendall_tau", pa.float64()),
     ]
 )
 
 # A surrogate's answer for every architecture its space has in the catalog: predicted,
 # never measured, so it stays out of ``evaluations``; ``std`` is the ensemble spread.
 PREDICTIONS = pa.schema(
-    [f for f in EVALUATIONS if f.name not in ("seed", "unit", "source")]
+    [f for f in EVALUATIONS if f.name not in ("seed", "unit", "source", "infeasible")]
     + [("std", pa.float64()), ("unit", pa.string()), ("surrogate", pa.string())]
 )

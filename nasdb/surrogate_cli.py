@@ -135,6 +135,12 @@ def fit(space, model, train_size, split, seed, params, name, max_test, predictio
         f"held out ({sel['scored_rows']:,}, {split} split): "
         + ", ".join(f"{k} {v:.4f}" for k, v in held.items())
     )
+    iso = card["held_out_without_twins"]
+    click.echo(
+        f"held out without isomorphic twins in training ({iso['rows']:,}; "
+        f"{iso['twin_fraction']:.1%} had one): "
+        + ", ".join(f"{k} {iso[k]:.4f}" for k in held)
+    )
     click.echo(f"card: {store.model_dir(db.catalog, name) / 'card.md'}")
 
 
@@ -193,7 +199,8 @@ def list_(home) -> None:
     write(
         db.sql(
             "SELECT name, space, task, metric, device, fidelity, model, features, split, "
-            "train_rows, round(kendall_tau, 4) AS kendall_tau, round(r2, 4) AS r2, "
+            "train_rows, round(kendall_tau, 4) AS kendall_tau, "
+            "round(iso_kendall_tau, 4) AS iso_kendall_tau, round(r2, 4) AS r2, "
             "round(spearman, 4) AS spearman, round(sparse_kendall_tau, 4) AS sparse_tau "
             "FROM surrogates ORDER BY name"
         ),
@@ -208,7 +215,7 @@ def list_(home) -> None:
 @_home
 def predict(name, archs, home) -> None:
     """Predictions (mean ± std) of a fitted surrogate for some architectures, beside the
-    table's value where it has one."""
+    table's value where it has one; none for architectures the source marks infeasible."""
     import numpy as np
 
     from nasdb.db import connect
@@ -218,13 +225,17 @@ def predict(name, archs, home) -> None:
     t = served.target
     sp = db.space(t["space"])
     idx = np.array([sp.index(a) for a in archs], dtype=np.int64)
-    mean, std = served.predict(idx)
     key = db.resolve(t["space"], task=t["task"], metric=t["metric"], device=t["device"],
                      fidelity=t["fidelity"], seed=t["seed"], source=t["source"])  # fmt: skip
+    infeasible = np.isin(idx, db.infeasible(key))
+    mean, std = np.full(len(idx), np.nan), np.full(len(idx), np.nan)
+    mean[~infeasible], std[~infeasible] = served.predict(idx[~infeasible])
     measured = db.column(key)[idx]
     rows = [
-        (sp.arch_id(int(i)), float(m), float(s), None if np.isnan(v) else float(v))
-        for i, m, s, v in zip(idx, mean, std, measured, strict=True)
+        (sp.arch_id(int(i)), None, None, "infeasible")
+        if bad
+        else (sp.arch_id(int(i)), float(m), float(s), None if np.isnan(v) else float(v))
+        for i, m, s, v, bad in zip(idx, mean, std, measured, infeasible, strict=True)
     ]
     from nasdb.output import table
 

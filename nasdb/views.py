@@ -1,9 +1,10 @@
 """SQL views over the catalog's Parquet files: the long tables and one wide view per space.
 
 A wide view has one row per (architecture, task) and one column per measured quantity.
-Column names: the metric; ``_<device>`` when measured on a device; ``_e<epochs>`` when
-below the highest fidelity the space has for it; ``_<source>`` when a lower-priority
-source holds the same quantity (the unsuffixed column is the preferred source).
+Column names, decided per task: the metric; ``_<device>`` when measured on a device;
+``_e<epochs>`` when not the fidelity ``lookup`` reads by default for that task (its
+highest); ``_<source>`` when not the source ``lookup`` prefers at that fidelity. So the
+unsuffixed column of a task always holds what ``lookup`` answers with its defaults.
 """
 
 from __future__ import annotations
@@ -39,21 +40,22 @@ def _duck_type(t) -> str:
 def _files_sql(files: list[Path], schema) -> str:
     if files:
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-        return f"SELECT * FROM read_parquet([{listed}])"
+        return f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
     cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in schema)
     return f"SELECT {cols} LIMIT 0"
 
 
-# Tables written one file at a time after ingest, read through a glob so that a new file
-# appears without a view rebuild.
+# Tables written one file at a time after ingest; their files may differ in schema
+# version, so they are read by column name.
 GLOBBED = {"runs": RUNS, "surrogates": SURROGATES, "predictions": PREDICTIONS}
 
 
-def _glob_sql(catalog, table: str) -> str:
-    if not catalog.files(table):
+def _glob_sql(gen, table: str) -> str:
+    files = gen.files(table)
+    if not files:
         return _files_sql([], GLOBBED[table])
-    pattern = str(catalog.table_dir(table) / "*.parquet").replace("'", "''")
-    return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
 
 
 def _lit(value) -> str:
@@ -72,20 +74,20 @@ def _ident(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
-def base_statements(catalog) -> list[str]:
-    """The long views: evaluations, sources, architectures, search runs, surrogates and
-    their predictions."""
+def base_statements(gen) -> list[str]:
+    """The long views over one generation's files (:class:`nasdb.manifest.Generation`):
+    evaluations, sources, architectures, search runs, surrogates and their predictions."""
     from nasdb import spaces
 
     out = [
         "CREATE OR REPLACE VIEW evaluations AS "
-        + _files_sql(catalog.files("evaluations"), EVALUATIONS),
-        f"CREATE OR REPLACE VIEW sources AS {_files_sql(catalog.files('sources'), SOURCES)}",
+        + _files_sql(gen.files("evaluations"), EVALUATIONS),
+        f"CREATE OR REPLACE VIEW sources AS {_files_sql(gen.files('sources'), SOURCES)}",
         "CREATE OR REPLACE VIEW architectures_base AS "
-        + _files_sql(catalog.files("architectures"), ARCHITECTURES),
-        *(f"CREATE OR REPLACE VIEW {t} AS {_glob_sql(catalog, t)}" for t in GLOBBED),
+        + _files_sql(gen.files("architectures"), ARCHITECTURES),
+        *(f"CREATE OR REPLACE VIEW {t} AS {_glob_sql(gen, t)}" for t in GLOBBED),
     ]
-    present = [p.stem for p in catalog.files("architectures")]
+    present = gen.stems("architectures")
     refs = ", ".join(f"({_lit(s)}, {_lit(spaces.get(s).reference_task)})" for s in present)
     refs = refs or "(NULL, NULL)"
     out.append(
@@ -105,7 +107,7 @@ def base_statements(catalog) -> list[str]:
 def wide_selects(con) -> dict[str, str]:
     """The SELECT behind each space's wide view; ``con`` has the base views."""
     combos = con.execute(
-        "SELECT space, k.metric, k.device, k.fidelity, name, bool_or(k.seed IS NULL) "
+        "SELECT space, k.task, k.metric, k.device, k.fidelity, name, bool_or(k.seed IS NULL) "
         "FROM (SELECT space, name, unnest(keys) AS k FROM sources) GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     by_space: dict[str, list[tuple]] = defaultdict(list)
@@ -121,46 +123,62 @@ def wide_view(space: str, select_or_file: str | Path) -> str:
     return f'CREATE OR REPLACE VIEW "{_ident(space)}" AS {select_or_file}'
 
 
-def statements(catalog) -> list[str]:
-    """All views, the wide ones computed live: for a catalog whose saved views are stale."""
-    import duckdb
+def statements(gen) -> list[str]:
+    """All views of a generation, the wide ones over their materialised files."""
+    base = base_statements(gen)
+    return base + [wide_view(space, gen.path("wide", space)) for space in gen.stems("wide")]
 
-    base = base_statements(catalog)
-    con = duckdb.connect()
-    for stmt in base:
-        con.execute(stmt)
-    selects = wide_selects(con)
-    con.close()
-    return base + [wide_view(space, select) for space, select in selects.items()]
+
+def default_choice(entries) -> tuple:
+    """The (fidelity, source) ``lookup`` reads for one (task, metric, device) by default.
+
+    ``entries`` are (fidelity, source, has_aggregate): the seed aggregate where any source
+    has one, then the highest fidelity, then the source of highest priority.
+    """
+    entries = list(entries)
+    if any(agg for _, _, agg in entries):
+        entries = [e for e in entries if e[2]]
+    top = max((f for f, _, _ in entries if f is not None), default=None)
+    return top, min((s for f, s, _ in entries if f == top), key=source_order)
+
+
+def source_order(source: str) -> tuple:
+    """Sort key of sources: the preferred one first."""
+    return (-loaders.priority(source), source)
 
 
 def _wide_select(space: str, combos: list[tuple]) -> str:
-    """Name a column for every measured quantity, then pivot the long rows onto them."""
-    top_fidelity: dict[tuple, int] = {}
+    """Name a column for every measured quantity of each task, then pivot the long rows."""
     by_quantity: dict[tuple, list] = defaultdict(list)
-    for metric, device, fidelity, source, has_aggregate in combos:
-        if fidelity is not None:
-            key = (metric, device)
-            top_fidelity[key] = max(top_fidelity.get(key, fidelity), fidelity)
-        by_quantity[(metric, device, fidelity)].append((source, has_aggregate))
-    mapping, names = [], []
-    for (metric, device, fidelity), sources in sorted(
-        by_quantity.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", -(kv[0][2] or 0))
+    for task, metric, device, fidelity, source, has_aggregate in combos:
+        by_quantity[(task, metric, device)].append((fidelity, source, has_aggregate))
+    mapping, names = [], {}
+    for (task, metric, device), entries in sorted(
+        by_quantity.items(), key=lambda kv: (kv[0][1], kv[0][2] or "", kv[0][0] or "")
     ):
-        sources.sort(key=lambda s: (-loaders.priority(s[0]), s[0]))
-        name = metric + (f"_{device}" if device else "")
-        if fidelity is not None and fidelity != top_fidelity[(metric, device)]:
-            name += f"_e{fidelity}"
-        for rank, (source, has_aggregate) in enumerate(sources):
-            col = _ident(name + (f"_{source}" if rank else ""))
-            names.append(col)
-            values = (metric, device, fidelity, source, has_aggregate, col)
+        top, preferred = default_choice(entries)
+        # At each fidelity the source lookup would take first names the column.
+        first: dict = {}
+        for fidelity, source, _ in sorted(entries, key=lambda e: (not e[2], *source_order(e[1]))):
+            first.setdefault(fidelity, source)
+        for fidelity, source, has_aggregate in sorted(
+            entries, key=lambda e: (-(e[0] or 0), *source_order(e[1]))
+        ):
+            name = metric + (f"_{device}" if device else "")
+            if fidelity != top:
+                name += f"_e{fidelity}"
+            if source != (preferred if fidelity == top else first[fidelity]):
+                name += f"_{source}"
+            col = _ident(name)
+            names.setdefault(col, None)
+            values = (task, metric, device, fidelity, source, has_aggregate, col)
             mapping.append("(" + ", ".join(_lit(v) for v in values) + ")")
     long = (
         "SELECT e.arch_index, e.task, m.col, avg(e.value) AS v FROM evaluations e JOIN (VALUES "
         + ", ".join(mapping)
-        + ") m(metric, device, fidelity, source, aggregate_only, col)"
-        " ON e.metric = m.metric AND e.device IS NOT DISTINCT FROM m.device"
+        + ") m(task, metric, device, fidelity, source, aggregate_only, col)"
+        " ON e.metric = m.metric AND e.task IS NOT DISTINCT FROM m.task"
+        " AND e.device IS NOT DISTINCT FROM m.device"
         " AND e.fidelity IS NOT DISTINCT FROM m.fidelity AND e.source = m.source"
         f" WHERE e.space = {_lit(space)} AND (e.seed IS NULL OR NOT m.aggregate_only)"
         " GROUP BY ALL"

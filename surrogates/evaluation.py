@@ -51,6 +51,7 @@ def learning_curve(
                 "train_size": sel["train_rows"],
                 "seed": seed,
                 **{k: round(fitted.scores[k], 4) for k in SCORES},
+                "iso_kendall_tau": round(fitted.card["held_out_without_twins"]["kendall_tau"], 4),
                 "held_out": sel["scored_rows"],
                 "fit_seconds": fitted.card["fit_seconds"],
             }

@@ -22,6 +22,17 @@ class LGB(Ensemble):
         "bagging_fraction": 0.8,
         "feature_fraction": 0.8,
     }
+    small_data_hint = " or a smaller min_data_in_leaf"
+
+    def fit(self, X, y):
+        # A node splits only if both sides keep min_data_in_leaf of the bagged rows, so on
+        # few rows the default allows no split at all and a member is a constant (about
+        # half the fits on 10 NB201 cells). Unless chosen, it shrinks with the rows.
+        if "min_data_in_leaf" not in self.given:
+            self.params["min_data_in_leaf"] = min(
+                self.defaults["min_data_in_leaf"], max(1, len(y) // 4)
+            )
+        return super().fit(X, y)
 
     def _fit_one(self, X, y, seed):
         import lightgbm as lgb

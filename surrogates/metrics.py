@@ -14,12 +14,16 @@ def sparse_kendall_tau(y: np.ndarray, pred: np.ndarray, decimals: int = 1) -> fl
 
 
 def scores(y, pred) -> dict[str, float]:
-    """R², Kendall tau, Spearman rho and sparse Kendall tau of predictions ``pred``."""
+    """R², Kendall tau, Spearman rho and sparse Kendall tau of predictions ``pred``; NaN
+    where a side is constant or has fewer than two values (there is no ranking to score)."""
     from scipy.stats import kendalltau, spearmanr
 
     y, pred = np.asarray(y, dtype=np.float64), np.asarray(pred, dtype=np.float64)
-    total = ((y - y.mean()) ** 2).sum()
+    total = ((y - y.mean()) ** 2).sum() if len(y) else 0.0
     r2 = 1.0 - ((y - pred) ** 2).sum() / total if total > 0 else float("nan")
+    if len(y) < 2 or np.ptp(y) == 0 or np.ptp(pred) == 0:
+        ranks = dict.fromkeys(("kendall_tau", "spearman", "sparse_kendall_tau"), float("nan"))
+        return {"r2": float(r2), **ranks}
     return {
         "r2": float(r2),
         "kendall_tau": float(kendalltau(y, pred).statistic),

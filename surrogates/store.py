@@ -1,25 +1,22 @@
 """Fitted surrogates in the catalog: model files, a card, a row in ``surrogates`` and
 their predictions in ``predictions``.
 
-    models/<name>/card.json        what was fitted on which rows, how, and how well
-    models/<name>/card.md          the same for people
-    models/<name>/member-<k>.*     one file per ensemble member (the libraries' formats)
-    surrogates/<name>.parquet      one row: the ``surrogates`` view
-    predictions/<name>.parquet     the model's answer for every architecture the catalog
-                                   knows in its space: the ``predictions`` view
+    models/<name>.g<g>/card.json       what was fitted on which rows, how, and how well
+    models/<name>.g<g>/card.md         the same for people
+    models/<name>.g<g>/member-<k>.*    one file per ensemble member (the libraries' formats)
+    surrogates/<name>.g<g>.parquet     one row: the ``surrogates`` view
+    predictions/<name>.g<g>.parquet    the model's answer for every architecture the catalog
+                                       knows in its space: the ``predictions`` view
 
-A model directory is built beside its final place and renamed into it, so readers see the
-old surrogate or the whole new one. Loading checks the card's format and space and every
-file's sha256 before any library reads a byte of it.
+The three are committed together as one catalog generation (see :mod:`nasdb.catalog`),
+so readers see the old surrogate or the whole new one. Loading checks the card's format
+and space and every file's sha256 before any library reads a byte of it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -46,41 +43,34 @@ def versions() -> dict[str, str]:
 
 
 def model_dir(catalog, name: str) -> Path:
-    return catalog.table_dir(MODELS_DIR) / name
+    """The model directory of the current generation (where it would be, if none)."""
+    path = catalog.current().path(MODELS_DIR, name)
+    return path if path is not None else catalog.table_dir(MODELS_DIR) / name
 
 
 def names(catalog) -> list[str]:
-    return [p.stem for p in catalog.files("surrogates")]
+    return catalog.current().stems("surrogates")
 
 
-def save(catalog, name: str, model, card: dict) -> dict:
-    """Write the model files and card atomically; returns the card as stored."""
-    final = model_dir(catalog, name)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=final.parent))
-    try:
+def save(tx, name: str, model, card: dict) -> dict:
+    """Stage the model files and card in transaction ``tx``; returns the card as stored."""
+    stored = {}
+
+    def build(tmp: Path) -> None:
         files = model.save(tmp)
-        card = {
-            "format": FORMAT,
-            "name": name,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        stored.update(
+            format=FORMAT,
+            name=name,
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **card,
-            "files": {f: sha256(tmp / f) for f in files},
-            "libraries": versions(),
-        }
-        (tmp / "card.json").write_text(json.dumps(card, indent=2) + "\n")
-        (tmp / "card.md").write_text(render(card))
-        old = None
-        if final.exists():
-            old = final.with_name(f".{name}.old-{os.getpid()}")
-            os.replace(final, old)
-        os.replace(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return card
+            files={f: sha256(tmp / f) for f in files},
+            libraries=versions(),
+        )
+        (tmp / "card.json").write_text(json.dumps(stored, indent=2) + "\n")
+        (tmp / "card.md").write_text(render(stored))
+
+    tx.put_dir(MODELS_DIR, name, build)
+    return stored
 
 
 def read_card(catalog, name: str) -> dict:
@@ -151,11 +141,21 @@ def registry_row(card: dict, predictions: int) -> dict:
         "predictions": predictions,
         "created_at": datetime.fromisoformat(card["created_at"]),
         "path": f"{MODELS_DIR}/{card['name']}",
+        **iso_columns(card),
     }
 
 
-def write_tables(catalog, card: dict, indices: np.ndarray, mean, std, arch_ids) -> None:
-    """The ``surrogates`` row and the ``predictions`` file of a saved surrogate."""
+def iso_columns(card: dict) -> dict:
+    """The iso-aware held-out scores as ``surrogates`` columns (NULL on older cards)."""
+    iso = card.get("held_out_without_twins") or {}
+    return {
+        "iso_held_out_rows": iso.get("rows"),
+        **{f"iso_{k}": iso.get(k) for k in ("r2", "kendall_tau", "spearman", "sparse_kendall_tau")},
+    }
+
+
+def write_tables(tx, card: dict, indices: np.ndarray, mean, std, arch_ids) -> None:
+    """Stage the ``surrogates`` row and the ``predictions`` file of a saved surrogate."""
     import pyarrow as pa
 
     from nasdb.schema import PREDICTIONS, SURROGATES
@@ -178,8 +178,8 @@ def write_tables(catalog, card: dict, indices: np.ndarray, mean, std, arch_ids) 
         }
     ).cast(PREDICTIONS)
     row = pa.Table.from_pylist([registry_row(card, n)], schema=SURROGATES)
-    catalog.write_globbed("predictions", preds, card["name"])
-    catalog.write_globbed("surrogates", row, card["name"])
+    tx.put("predictions", card["name"], preds)
+    tx.put("surrogates", card["name"], row)
 
 
 def save_fitted(db, fitted, name: str, predictions: bool = True) -> dict:
@@ -189,13 +189,18 @@ def save_fitted(db, fitted, name: str, predictions: bool = True) -> dict:
 
     check_name(name)
     key, plan = fitted.plan.key, fitted.plan
-    card = save(db.catalog, name, fitted.model, fitted.card)
-    idx = np.flatnonzero(db.known(key.space)) if predictions else np.empty(0, dtype=np.int64)
+    # Predictions first, so that the writer lock is held only while files are written.
+    idx = np.empty(0, dtype=np.int64)
+    if predictions:  # every architecture a surrogate may answer for: known, not infeasible
+        idx = np.setdiff1d(np.flatnonzero(db.known(key.space)), db.infeasible(key))
     mean, std = training.predict_batched(
         fitted.model, db, key.space, key.task, plan.features, plan.proxies, idx, plan.canonical
     )
-    write_tables(db.catalog, card, idx, mean, std, db.space(key.space).arch_ids(idx))
-    db._served.pop(name, None)
+    arch_ids = db.space(key.space).arch_ids(idx)
+    with db.catalog.transaction() as tx:
+        card = save(tx, name, fitted.model, fitted.card)
+        write_tables(tx, card, idx, mean, std, arch_ids)
+    db.refresh()
     return card
 
 
@@ -248,5 +253,21 @@ def render(card: dict) -> str:
         "## Held-out scores",
         *(f"- {k}: {v:.4f}" for k, v in held.items()),
         "",
+        *render_iso(card),
     ]
     return "\n".join(lines)
+
+
+def render_iso(card: dict) -> list[str]:
+    iso = card.get("held_out_without_twins")
+    if not iso:
+        return []
+    scores = {k: v for k, v in iso.items() if k not in ("rows", "twin_fraction")}
+    return [
+        "## Held-out scores without isomorphic twins (iso-aware)",
+        f"- {iso['twin_fraction']:.1%} of the scored held-out architectures have an "
+        "isomorphic twin in the training set (the same function, so predicting them is "
+        f"recall); on the other {iso['rows']:,}:",
+        *(f"- {k}: {v:.4f}" for k, v in scores.items()),
+        "",
+    ]

@@ -154,6 +154,35 @@ def inputs(db, space: str, task, kind: str, proxies, indices: np.ndarray, canoni
     return features.featurize(db.space(space), indices, kind, extra, canonical)
 
 
+def iso_groups(db, space: str, indices: np.ndarray) -> np.ndarray:
+    """The isomorphism class of each architecture; one of its own where the space (or
+    the catalog) names none."""
+    iso = db.sql(
+        "SELECT arch_index, iso_id FROM architectures WHERE space = $space",
+        params={"space": space},
+    ).fetchnumpy()
+    lookup = dict(zip(iso["arch_index"].tolist(), iso["iso_id"].tolist(), strict=True))
+    return np.array(
+        [lookup.get(i) or f"#{i}" for i in np.asarray(indices).tolist()], dtype=object
+    ).astype(str)
+
+
+def without_twins(db, space: str, train: np.ndarray, scored: np.ndarray) -> np.ndarray:
+    """Mask over ``scored``: the architectures with no isomorphic twin in ``train``.
+
+    A twin computes the same function as a training cell, so predicting it is recall,
+    not generalisation; the score on the rest is the honest (iso-aware) one."""
+    groups = iso_groups(db, space, np.concatenate([train, scored]))
+    return ~np.isin(groups[len(train) :], groups[: len(train)])
+
+
+def iso_scores(y: np.ndarray, pred: np.ndarray, fresh: np.ndarray) -> dict:
+    """Held-out scores on the architectures without a training twin, and how many."""
+    share = float(1 - fresh.mean()) if len(fresh) else float("nan")
+    scores = metrics.scores(y[fresh], pred[fresh])
+    return {"rows": int(fresh.sum()), "twin_fraction": share, **scores}
+
+
 def split(db, key, indices: np.ndarray, train_size: int | None, how: str, seed: int):
     """Train and held-out indices. ``iso`` keeps every isomorphism class on one side, so
     the held-out score is not flattered by near-copies of training cells."""
@@ -170,13 +199,7 @@ def split(db, key, indices: np.ndarray, train_size: int | None, how: str, seed: 
     if how == "random":
         perm = rng.permutation(indices)
         return np.sort(perm[:size]), np.sort(perm[size:])
-    iso = db.sql(
-        "SELECT arch_index, iso_id FROM architectures WHERE space = $space",
-        params={"space": key.space},
-    ).fetchnumpy()
-    lookup = dict(zip(iso["arch_index"].tolist(), iso["iso_id"].tolist(), strict=True))
-    groups = np.array([lookup.get(i, f"#{i}") for i in indices.tolist()], dtype=object)
-    names, inverse = np.unique(groups.astype(str), return_inverse=True)
+    names, inverse = np.unique(iso_groups(db, key.space, indices), return_inverse=True)
     order = rng.permutation(len(names))
     counts = np.bincount(inverse, minlength=len(names))[order]
     take = order[: int(np.searchsorted(np.cumsum(counts), size)) + 1]
@@ -210,7 +233,9 @@ def fit(db, plan: Plan) -> Fitted:
     mean, _ = predict_batched(
         model, db, key.space, key.task, plan.features, proxies, scored, plan.canonical
     )
-    scores = metrics.scores(values[np.searchsorted(indices, scored)], mean)
+    y_scored = values[np.searchsorted(indices, scored)]
+    scores = metrics.scores(y_scored, mean)
+    honest = iso_scores(y_scored, mean, without_twins(db, key.space, train, scored))
     card = {
         "target": {**key_params(key), "unit": key.unit},
         "selection": {
@@ -231,6 +256,7 @@ def fit(db, plan: Plan) -> Fitted:
         },
         "model": {"kind": plan.model, "hyperparameters": model.hyperparameters()},
         "held_out": scores,
+        "held_out_without_twins": honest,
         "fit_seconds": round(fit_seconds, 3),
     }
     return Fitted(plan, model, card, train, test, scores)

@@ -7,7 +7,7 @@ import pytest
 from conftest import ingest_ok, run_cli, snapshot
 
 from nasdb import connect
-from nasdb.catalog import DUCKDB_FILE, VIEWS_FILE, Catalog
+from nasdb.catalog import DUCKDB_FILE, Catalog
 
 
 @pytest.fixture()
@@ -59,9 +59,9 @@ def test_views_rebuild_from_parquet_alone(nats_home):
     expected = connect(nats_home).sql(query).fetchall()[0]
     tables = {k: v for k, v in snapshot(nats_home).items() if k.endswith(".parquet")}
     (nats_home / DUCKDB_FILE).unlink()
-    (nats_home / VIEWS_FILE).unlink()
-    assert connect(nats_home).sql(query).fetchall()[0] == expected  # views derived on the fly
-    Catalog(nats_home).rebuild_views()
+    assert connect(nats_home).sql(query).fetchall()[0] == expected  # views from the manifest
+    assert run_cli("verify", "--home", str(nats_home)).exit_code == 1
+    assert run_cli("repair", "--home", str(nats_home)).exit_code == 0
     con = duckdb.connect(str(nats_home / DUCKDB_FILE), read_only=True)
     assert con.execute(query).fetchall()[0] == expected
     con.close()
@@ -81,9 +81,10 @@ def test_a_moved_catalog_still_answers(nats_home, tmp_path):
     assert round(float(got[0]), 2) == 94.37
 
 
-def test_stale_views_are_not_trusted(nats_home):
-    # A table the saved views do not list (as after a crash mid-ingest) is still seen.
+def test_files_the_manifest_does_not_name_are_not_read(nats_home):
+    # A file no commit named (as a crashed writer leaves) is not part of any generation.
+    (evaluations,) = Catalog(nats_home).files("evaluations")
     extra = nats_home / "evaluations" / "copy.parquet"
-    extra.write_bytes((nats_home / "evaluations" / "nb201_nats.parquet").read_bytes())
+    extra.write_bytes(evaluations.read_bytes())
     n = connect(nats_home).sql("SELECT count(*) FROM evaluations").fetchall()[0][0]
-    assert n == 2 * 453_125
+    assert n == 453_125

@@ -70,7 +70,7 @@ def test_same_rows_as_the_csv_loader(arrays, tmp_path, blob):
 
 def test_rows_values_and_edgetpu_failures(home, arrays):
     db = connect(home)
-    n = db.sql("SELECT count(*) FROM evaluations WHERE source = $s", params={"s": NAME})
+    n = db.sql("SELECT count(value) FROM evaluations WHERE source = $s", params={"s": NAME})
     assert n.fetchall() == [(3 * (9 * SIZE + SIZE - len(u.EDGETPU_FAILED)),)]
     rows = db.sql(
         "SELECT arch_index, value, unit FROM evaluations WHERE source = $s "
@@ -83,11 +83,17 @@ def test_rows_values_and_edgetpu_failures(home, arrays):
     assert {r[2] for r in rows} == {"mJ"}
     tpu = db.sql(
         "SELECT arch_index FROM evaluations WHERE source = $s AND device = 'edgetpu' "
-        "AND task = 'cifar100'",
+        "AND task = 'cifar100' AND NOT infeasible",
         params={"s": NAME},
     ).fetchall()
     assert set(r[0] for r in tpu).isdisjoint(u.EDGETPU_FAILED.tolist())
     assert len(tpu) == SIZE - len(u.EDGETPU_FAILED)
+    infeasible = db.sql(
+        "SELECT arch_index FROM evaluations WHERE source = $s AND device = 'edgetpu' "
+        "AND task = 'cifar100' AND infeasible AND value IS NULL ORDER BY arch_index",
+        params={"s": NAME},
+    ).fetchall()
+    assert [r[0] for r in infeasible] == sorted(u.EDGETPU_FAILED.tolist())
 
 
 def test_plain_lists_read_the_same(arrays, tmp_path, blob):

@@ -36,12 +36,14 @@ def test_nb201_counts_and_iso_classes(db):
 
 def test_hw_nas_bench_complete(db):
     rows = db.sql(
-        "SELECT task, device, metric, count(*) FROM evaluations WHERE source = 'nb201_hwnas' "
-        "AND metric = 'latency' GROUP BY ALL"
+        "SELECT task, device, metric, count(value), count(*) FILTER (WHERE infeasible) "
+        "FROM evaluations WHERE source = 'nb201_hwnas' AND metric = 'latency' GROUP BY ALL"
     ).fetchall()
     assert len(rows) == 18  # 6 devices x 3 datasets
-    # The Edge TPU compiler rejected 4,699 cells; upstream marks them -1, nasdb holds no row.
+    # The Edge TPU compiler rejected 4,699 cells; upstream marks them -1, nasdb marks them
+    # infeasible (a row with no value).
     assert all(r[3] == (10_926 if r[1] == "edgetpu" else 15_625) for r in rows)
+    assert all(r[4] == (4_699 if r[1] == "edgetpu" else 0) for r in rows)
 
 
 def test_nbgraph_counts(db):

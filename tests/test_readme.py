@@ -24,7 +24,7 @@ def test_five_sql_examples_answer(db):
 def test_python_example_runs(full_home, monkeypatch):
     monkeypatch.setenv("NASDB_HOME", str(full_home))
     for code in _blocks("python"):
-        exec(compile(code, "README.md", "exec"), {})
+        exec(compile(code, "README.md", "exec"), {"__name__": "__main__"})
 
 
 def test_ci_installs_and_tests_as_the_readme_says():

@@ -146,9 +146,10 @@ def test_optimizers_return_only_valid_architectures(request, algorithm, which):
 
 
 def test_budget_in_simulated_seconds(nb201):
-    per = nb201.cost_of(0)
-    traj = runner.run("rea", nb201, 0, runner.Budget(seconds=per * 50))
-    assert len(traj.arch) == 50 and traj.time[-1] == pytest.approx(per * 50)
+    budget = nb201.cost_of(0) * 50
+    traj = runner.run("rea", nb201, 0, runner.Budget(seconds=budget))
+    spent = np.cumsum(nb201.cost(traj.arch))  # costs differ per architecture
+    assert spent[-2] < budget <= spent[-1] and traj.time[-1] == pytest.approx(spent[-1])
 
 
 def test_bad_budgets():
@@ -185,8 +186,10 @@ def test_compare_in_processes_and_runs_view(run_home, tmp_path):
 
 
 def test_search_cli(run_home):
-    out = run_cli("search", "nb201", "cifar10", "-a", "rea", "--budget", "300", "--home",
-                  str(run_home))  # fmt: skip
+    # NB201's default objective is the protocol's (valid_accuracy at 12 epochs, see
+    # test_protocol.py); searching on the reported test accuracy is asked for explicitly
+    out = run_cli("search", "nb201", "cifar10", "-a", "rea", "--budget", "300", "--metric",
+                  "test_accuracy", "--search-on-test", "--home", str(run_home))  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "300 trials" in out.output and "table optimum 94.3733" in out.output
     rows = run_cli("sql", "SELECT count(*) FROM runs", "--format", "csv", "--home", str(run_home))

@@ -16,6 +16,8 @@ REGISTRY: dict[str, str] = {
     "sh": "nasdb.optimizers.successive_halving:SuccessiveHalving",
     "hb": "nasdb.optimizers.successive_halving:Hyperband",
     "bananas": "nasdb.optimizers.bananas:Bananas",
+    "reinforce": "nasdb.optimizers.reinforce:Reinforce",
+    "bohb": "nasdb.optimizers.bohb:BOHB",
     "nsga2": "nasdb.optimizers.nsga2:NSGA2",
     "cmanas": "nasdb.optimizers.cmanas:CMANAS",
     "hw-evrsnas": "nasdb.optimizers.hw_evrsnas:HWEvRSNAS",
