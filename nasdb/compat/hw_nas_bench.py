@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from nasdb.compat._common import BadKey, Field, Reader, check_index, connect
-from nasdb.compat.nats import TopologyAPI
+from nasdb.compat.nats import net_config
 from nasdb.errors import UnknownName
 
 SOURCES = ("nb201_hwnas", "nb201_hwnas_pickle")
@@ -70,17 +70,7 @@ class HWNASBenchAPI:
         self._task(dataname)
         index = check_index(arch_index, self._size)
         name = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet": "ImageNet16-120"}
-        return TopologyAPI.get_net_config(_Archs(self._db), index, name[dataname])
-
-
-class _Archs:
-    """Just enough of the topology API for its ``get_net_config``."""
-
-    def __init__(self, db):
-        self._space = db.space("nb201")
-
-    def arch(self, index: int) -> str:
-        return self._space.string(index)
+        return net_config(self._db.space("nb201").string(index), name[dataname])
 
 
 __all__ = ["HWNASBenchAPI"]

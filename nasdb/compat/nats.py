@@ -37,6 +37,13 @@ SETS = {
 LATENCY_DEVICE = "gpu_bs256"
 
 
+def net_config(arch_str: str, dataset: str) -> dict:
+    """NAS-Bench-201's tiny network (16 channels, 5 cells per stage) for one cell."""
+    classes = {"cifar10-valid": 10, "cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}
+    return {"name": "infer.tiny", "C": 16, "N": 5, "arch_str": arch_str,
+            "num_classes": classes[dataset]}  # fmt: skip
+
+
 class TopologyAPI:
     """The NAS-Bench-201 cell benchmark API shared by NATS-Bench 'tss' and NAS-Bench-201."""
 
@@ -207,9 +214,7 @@ class TopologyAPI:
         """The config ``xautodl.models.get_cell_based_tiny_net`` builds the network from."""
         if dataset not in SETS:
             raise BadKey(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
-        classes = {"cifar10-valid": 10, "cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}
-        return {"name": "infer.tiny", "C": 16, "N": 5, "arch_str": self.arch(index),
-                "num_classes": classes[dataset]}  # fmt: skip
+        return net_config(self.arch(index), dataset)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self)} architectures, catalog {self._db.home})"
