@@ -7,6 +7,7 @@ changed, and run as a user runs it: a separate Python process with ``$NASDB_HOME
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -350,3 +351,16 @@ def test_nb201_api_reads_nb201_results_not_nats(full_home):
     assert info["test-accuracy"] == pytest.approx(91.09, abs=0.005)
     with pytest.raises(MissingField, match="nb201_v1_pth"):
         info["train-accuracy"]
+
+
+def test_readme_examples_run_as_scripts(full_home, tmp_path):
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Drop-in upstream APIs", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 5  # one per compat module
+    printed = [run_script(code, full_home, tmp_path).split() for code in blocks]
+    assert float(printed[0][1]) < 1.0  # NB101 accuracies are fractions, as upstream
+    assert printed[1][1] == "94.37333333333333"  # NATS: 6111's published CIFAR-10 accuracy
+    assert round(float(printed[2][0]), 2) == 91.61
+    assert printed[3] == ["5.807418537139893"]  # HW-NAS-Bench README's value for cell 0
+    assert 0.0 < float(printed[4][0]) < 1.0
