@@ -364,3 +364,40 @@ def test_readme_examples_run_as_scripts(full_home, tmp_path):
     assert round(float(printed[2][0]), 2) == 91.61
     assert printed[3] == ["5.807418537139893"]  # HW-NAS-Bench README's value for cell 0
     assert 0.0 < float(printed[4][0]) < 1.0
+
+
+# pictures --------------------------------------------------------------------------------
+def test_info_plot_draws_the_cell_with_its_ops(full_home, tmp_path):
+    from nasdb import spaces
+
+    svg = tmp_path / "cell.svg"
+    done = subprocess.run(
+        [sys.executable, "-m", "nasdb", "info", "nb201", "6111", "--plot", str(svg)],
+        env={**os.environ, "NASDB_HOME": str(full_home)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = svg.read_text()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text
+    drawn = sorted(re.findall(r"<text[^>]*>([^<]+)</text>", text))
+    # the six edge ops of the arch string, plus the input and output nodes and the title
+    arch = spaces.get("nb201").string(6111)
+    ops = re.findall(r"\|([a-z_0-9]+)~\d", arch)
+    assert sorted([*ops, "input", "output", "nb201 6111"]) == drawn
+
+    png = tmp_path / "macro.png"
+    done = subprocess.run(
+        [sys.executable, "-m", "nasdb", "info", "nbmacro", "02012100", "--plot", str(png)],
+        env={**os.environ, "NASDB_HOME": str(full_home)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "nasdb", "info", "nb201", "1", "--plot", str(tmp_path / "a.pdf")],
+        env={**os.environ, "NASDB_HOME": str(full_home)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert (
+        bad.stderr.strip()
+        == f"nasdb: error: --plot {tmp_path / 'a.pdf'}: the file name must end in .png or .svg"
+    )
