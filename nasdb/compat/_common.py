@@ -137,10 +137,10 @@ class Reader:
 
 
 def missing_message(name: str, field: Field, what: str) -> str:
+    source = field.sources[0]
     return (
-        f"{name!r} of {what} is not in the catalog; "
-        f"it comes from source {' or '.join(field.sources)} (run: nasdb ingest "
-        f"{field.sources[0]})"
+        f"{name!r} of {what} is not in the catalog; source {source} provides it "
+        f"(run: nasdb ingest {source} --source DIR)"
     )
 
 

@@ -11,6 +11,8 @@ as upstream. Differences, all forced by what the catalog holds:
   same way (seeded by ``seed``); otherwise each field is the one value the catalog holds:
   the mean over the repeats (``nb101_freerea`` test accuracy), or the one repeat
   ``nb101_vis`` publishes (validation accuracy and training time of its first 20,001 cells).
+- ``module_adjacency``/``module_operations`` are the cell's stored pruned representative:
+  the same graph up to the numbering of its inner vertices, with the same hash.
 - A field no ingested source holds raises :class:`MissingField` (a ``KeyError``) naming it
   and the source that provides it, e.g. ``train_accuracy`` -> ``nb101_tfrecord``.
 """
