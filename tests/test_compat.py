@@ -161,6 +161,22 @@ def test_nasbench_fields_the_catalog_lacks_name_their_source(nasbench):
     assert len(first) == 32 and nasbench.get_metrics_from_hash(first)[0]["module_operations"]
 
 
+def test_nasbench_budget_counters(full_home):
+    from nasdb import spaces
+
+    nasbench = api.NASBench(None, home=full_home)
+    timed = api.ModelSpec(*spaces.get("nb101").spec(0))  # among nb101_vis's timed cells
+    first = nasbench.query(timed)["training_time"]
+    nasbench.query(timed, epochs=36)  # no time at 36 epochs: the sum is then unknown
+    assert nasbench.total_epochs_spent == 108 + 36
+    with pytest.raises(MissingField, match="training_time_spent.*nb101_tfrecord"):
+        nasbench.get_budget_counters()
+    nasbench.reset_budget_counters()
+    nasbench.query(timed)
+    nasbench.query(timed, stop_halfway=False)
+    assert nasbench.get_budget_counters() == (pytest.approx(2 * first), 216)
+
+
 # NATS-Bench and NAS-Bench-201 ---------------------------------------------------------------
 def test_nats_readme_script(full_home, tmp_path):
     out = run_script(
