@@ -177,6 +177,51 @@ def test_nasbench_budget_counters(full_home):
     assert nasbench.get_budget_counters() == (pytest.approx(2 * first), 216)
 
 
+def test_nasbench_per_repeat_values_from_the_tfrecord(tmp_path):
+    """With the original release ingested, query draws one repeat and halfway values exist."""
+    from nasdb.loaders import nb101_tfrecord
+    from nb101_tfrecord_files import evaluation, model_metrics, record, write
+
+    from nasdb import spaces
+
+    space = spaces.get("nb101")
+    matrix, ops = space.spec(space.index(api.ModelSpec(*BEST_101).hash_spec(api.OPS)))
+    repeats = []  # (final train/valid/test, final seconds) per repeat, in file order
+    for seed in range(3):
+        final = (0.99 - seed / 100, 0.95 - seed / 100, 0.94 - seed / 100)
+        stages = [evaluation(0, 0, 0.1, 0.1, 0.1), evaluation(54, 900.0 + seed, 0.8, 0.7, 0.6),
+                  evaluation(108, 1800.0 + seed, *final)]  # fmt: skip
+        metrics = model_metrics(stages, 2_000_000, 99.5)
+        repeats.append((final, 1800.0 + seed, record(space.arch_id(space.index((matrix, ops))),
+                                                      108, matrix, ops, metrics)))  # fmt: skip
+    src = tmp_path / "upstream"
+    src.mkdir()
+    write(src / nb101_tfrecord.ONLY108, [r[2] for r in repeats])
+    home = ingest_ok("nb101_tfrecord", src, tmp_path / "home")
+
+    nasbench = api.NASBench(None, seed=1, home=home)
+    spec = api.ModelSpec(*BEST_101)
+    seen = set()
+    for _ in range(30):
+        data = nasbench.query(spec)
+        drawn = (data["train_accuracy"], data["validation_accuracy"], data["test_accuracy"])
+        match = [i for i, r in enumerate(repeats) if np.allclose(drawn, r[0])]
+        assert len(match) == 1 and data["training_time"] == pytest.approx(repeats[match[0]][1])
+        seen.add(match[0])
+    assert seen == {0, 1, 2} and data["trainable_parameters"] == 2_000_000
+    half = nasbench.query(spec, stop_halfway=True)
+    assert (half["train_accuracy"], half["test_accuracy"]) == pytest.approx((0.8, 0.6))
+    assert nasbench.total_epochs_spent == 30 * 108 + 54
+    _, computed = nasbench.get_metrics_from_spec(spec)
+    for seed, (final, seconds, _) in enumerate(repeats):
+        entry = computed[108][seed]
+        assert entry["final_test_accuracy"] == pytest.approx(final[2])
+        assert entry["final_training_time"] == pytest.approx(seconds)
+        assert entry["halfway_validation_accuracy"] == pytest.approx(0.7)
+    with pytest.raises(MissingField, match="final_test_accuracy.*nb101_tfrecord"):
+        computed[4][0]["final_test_accuracy"]  # the file holds the 108-epoch budget only
+
+
 # NATS-Bench and NAS-Bench-201 ---------------------------------------------------------------
 def test_nats_readme_script(full_home, tmp_path):
     out = run_script(
