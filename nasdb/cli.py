@@ -165,15 +165,29 @@ def _predicted_note(bench, arch: int) -> str:
 @click.argument("space")
 @click.argument("arch")
 @home_option
-def info(space: str, arch: str, home: Path | None) -> None:
+@click.option(
+    "--plot",
+    "plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the architecture (cell DAG or layer chain) to this .png or .svg file.",
+)
+def info(space: str, arch: str, home: Path | None, plot: Path | None) -> None:
     """Everything the catalog knows about one architecture."""
     from nasdb.db import connect
 
+    if plot is not None:
+        from nasdb.plot import check_target, draw
+
+        check_target(plot)
     db = connect(home)
     described, rel = db.info(space, arch)
     for k, v in described.items():
         click.echo(f"{k}: {v}")
     write(rel, "table", None)
+    if plot is not None:
+        sp = db.space(space)
+        index = sp.index(arch)
+        click.echo(f"drawn to {draw(sp, index, plot, f'{space} {sp.arch_id(index)}')}")
 
 
 @main.command()
