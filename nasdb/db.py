@@ -89,7 +89,7 @@ class Database:
         self._con.execute("SET enable_progress_bar = false")
         # Lookups read one small file per key: one thread needs a fraction of the memory.
         self._con.execute("SET threads = 1")
-        self._views = False
+        self._sandboxes: dict[bool, duckdb.DuckDBPyConnection] = {}
         self._keys: list[Key] | None = None
         self._resolved: dict[tuple, Key] = {}
         self._columns: dict[Key, np.ndarray | SparseColumn] = {}
@@ -97,25 +97,37 @@ class Database:
         self._served: dict = {}
         self._known: dict[str, np.ndarray] = {}
 
+    def _sandbox(self, allow_files: bool = False) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with the catalog's views that can read but never write
+        (see :mod:`nasdb.sandbox`); lookups keep their own connection."""
+        con = self._sandboxes.get(allow_files)
+        if con is None:
+            from nasdb import sandbox
+
+            saved = self.catalog.saved_views()
+            # missing or stale (a crash between table writes): derive from the tables
+            views = [saved] if saved is not None else self.catalog.view_statements()
+            con = self._sandboxes[allow_files] = sandbox.connect(self.home, views, allow_files)
+        return con
+
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        """The DuckDB connection, with the catalog's views defined."""
-        if not self._views:
-            self._con.execute("RESET threads")  # SQL over whole tables gets every core
-            saved = self.catalog.saved_views()
-            if saved is not None:
-                self._con.execute(saved)
-            else:  # missing or stale (a crash between table writes): derive from the tables
-                for stmt in self.catalog.view_statements():
-                    self._con.execute(stmt)
-            self._views = True
-        return self._con
+        """The read-only DuckDB connection of :meth:`sql`, with the catalog's views defined."""
+        return self._sandbox()
 
     # SQL ---------------------------------------------------------------------------
-    def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
-        """A DuckDB relation: ``.df()``, ``.to_arrow_table()``, ``.pl()``, ``.fetchall()``."""
+    def sql(self, query: str, params=None, *, allow_files: bool = False) -> duckdb.DuckDBPyRelation:
+        """A DuckDB relation: ``.df()``, ``.to_arrow_table()``, ``.pl()``, ``.fetchall()``.
+
+        The query only reads: it cannot write files, attach databases, load extensions or
+        change settings, and reads no file outside the catalog unless ``allow_files``.
+        """
+        from nasdb import sandbox
+
+        con = self._sandbox(allow_files)
+        sandbox.check(query, con)
         try:
-            return self.con.sql(query, params=params)
+            return con.sql(query, params=params)
         except duckdb.Error as exc:
             raise NasdbError(f"SQL error: {str(exc).splitlines()[0]}") from None
 
@@ -156,7 +168,7 @@ class Database:
         return [d for d in self._distinct("device", space=space) if d is not None]
 
     def sources(self) -> duckdb.DuckDBPyRelation:
-        return self.con.sql(
+        return self.sql(
             "SELECT name, space, title, licence, rows, ingested_at FROM sources ORDER BY name"
         )
 

@@ -8,6 +8,8 @@ processes and returns one Arrow table of every trajectory, which
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import secrets
 from collections.abc import Sequence
@@ -20,22 +22,36 @@ from nasdb import optimizers
 from nasdb.benchmark import Benchmark
 from nasdb.errors import NasdbError
 
+# Trials one run, or one comparison in all, holds in memory (~1 KB each at the peak, while
+# the runs table is built), so a run's memory is bounded whatever its budget.
+MAX_TRIALS = 1_000_000
+
 
 @dataclass(frozen=True)
 class Budget:
     """Stop after ``evaluations`` trials or ``seconds`` of simulated training, whichever
-    comes first; the trial that crosses the seconds budget still counts."""
+    comes first; the trial that crosses the seconds budget still counts. A seconds budget
+    that has not run out after ``max_trials`` trials is an error, not an endless run."""
 
     evaluations: int | None = None
     seconds: float | None = None
+    max_trials: int = MAX_TRIALS
 
     def __post_init__(self):
         if self.evaluations is None and self.seconds is None:
             raise NasdbError("a budget needs evaluations or seconds")
-        if self.evaluations is not None and self.evaluations <= 0:
-            raise NasdbError(f"the budget must be positive; got {self.evaluations} evaluations")
-        if self.seconds is not None and not self.seconds > 0:
-            raise NasdbError(f"the budget must be positive; got {self.seconds} seconds")
+        if self.evaluations is not None:
+            if isinstance(self.evaluations, bool) or not isinstance(self.evaluations, int):
+                raise NasdbError(f"the budget must be whole evaluations; got {self.evaluations!r}")
+            if self.evaluations <= 0:
+                raise NasdbError(f"the budget must be positive; got {self.evaluations} evaluations")
+            if self.evaluations > self.max_trials:
+                raise NasdbError(
+                    f"a budget of {self.evaluations:,} evaluations is more than a run holds: "
+                    f"at most {self.max_trials:,} trials"
+                )
+        if self.seconds is not None and not (self.seconds > 0 and math.isfinite(self.seconds)):
+            raise NasdbError(f"the budget must be positive and finite; got {self.seconds} seconds")
 
 
 @dataclass
@@ -52,11 +68,14 @@ class Trajectory:
 
 
 def make_optimizer(algorithm: str, bench: Benchmark, seed: int, params: dict | None = None):
+    from nasdb import validate
+
     cls = optimizers.get(algorithm)
     cls.check(bench.problem, bench.describe())
+    validate.optimizer_params(cls, params or {}, algorithm)
     try:
         return cls(bench.problem, seed, **(params or {}))
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise NasdbError(f"{algorithm}: {exc}") from None
 
 
@@ -93,7 +112,7 @@ def _run_fast(opt, bench: Benchmark, n: int) -> Trajectory:
 
 
 def _run_general(opt, bench: Benchmark, budget: Budget) -> Trajectory:
-    n_max = budget.evaluations if budget.evaluations is not None else 1 << 62
+    n_max = budget.evaluations if budget.evaluations is not None else budget.max_trials
     limit = budget.seconds if budget.seconds is not None else float("inf")
     signs = bench.signs
     mo, mf = opt.multi_objective, opt.multi_fidelity
@@ -111,6 +130,12 @@ def _run_general(opt, bench: Benchmark, budget: Budget) -> Trajectory:
         fids.append(-1 if f is None else f)
         vals.append(v)
         costs.append(c)
+    if budget.evaluations is None and spent < limit:
+        raise NasdbError(
+            f"{opt.name} on {bench.describe()}: {len(archs):,} trials spent {spent:,.0f} of "
+            f"{limit:,.0f} simulated seconds; a run holds at most {budget.max_trials:,} trials, "
+            "so pass fewer --seconds"
+        )
     fid = np.array(fids, dtype=np.int32)
     values = np.array(vals).reshape(len(archs), bench.n_objectives)
     return Trajectory(
@@ -225,6 +250,14 @@ def compare(
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seeds:
         raise NasdbError("compare needs at least one seed")
+    runs = len(algorithms) * len(benchmarks) * len(seeds)
+    if budget.evaluations is not None and runs * budget.evaluations > budget.max_trials:
+        raise NasdbError(
+            f"{runs:,} runs x {budget.evaluations:,} evaluations = "
+            f"{runs * budget.evaluations:,} trials is more than a comparison holds: at most "
+            f"{budget.max_trials:,}; compare fewer seeds or algorithms, or a smaller budget"
+        )
+    budget = dataclasses.replace(budget, max_trials=max(1, budget.max_trials // runs))
     params = params or {}
     for algorithm in algorithms:  # every refusal before any work starts
         for bench in benchmarks:

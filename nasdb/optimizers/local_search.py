@@ -10,6 +10,7 @@ from nasdb.optimizers.base import Optimizer
 
 class LocalSearch(Optimizer):
     name = "ls"
+    bounds = {"initial": (1, None)}
     needs_neighbours = True
 
     def __init__(self, problem: Problem, seed: int = 0, initial: int = 10):

@@ -14,6 +14,11 @@ class RegularizedEvolution(Optimizer):
     the best-scored architectures of that many random ones, at no training cost."""
 
     name = "rea"
+    bounds = {
+        "population_size": (1, None),
+        "sample_size": (1, "population_size"),
+        "proxy_pool": (0, None),
+    }
 
     def __init__(
         self,

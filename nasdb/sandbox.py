@@ -1,0 +1,98 @@
+"""The DuckDB connection user SQL runs on: it reads the catalog and can change nothing.
+
+Two guards, each enough for the catalog on its own path:
+
+- :func:`check` lets through only statements that read or define in-memory objects
+  (SELECT, CREATE/INSERT of in-memory tables, PRAGMA, ...); COPY, EXPORT, ATTACH,
+  INSTALL/LOAD, SET and PREPARE are refused before DuckDB runs anything.
+- :func:`connect` defines the views, then switches DuckDB's own guards on: file access
+  only below the catalog (``enable_external_access = false`` with the home as the one
+  allowed directory), no extension auto-install or auto-load, no persistent secrets,
+  spill files outside the catalog, and ``lock_configuration`` so none of it can be undone.
+
+``allow_files`` keeps external access on, for queries that read the user's own files
+(``read_csv('my.csv')``); the statement check still refuses every writing statement.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from nasdb.errors import NasdbError
+
+_T = duckdb.StatementType
+READING = {
+    _T.SELECT,  # also DESCRIBE, SHOW, SUMMARIZE, FROM-first, VALUES
+    _T.EXPLAIN,  # its statement is checked too (EXPLAIN ANALYZE runs it)
+    _T.CREATE,  # in-memory tables, views, macros
+    _T.INSERT,
+    _T.UPDATE,
+    _T.DELETE,
+    _T.DROP,
+    _T.ALTER,
+    _T.TRANSACTION,
+    _T.PRAGMA,  # table_info, show_tables, ...; settings are locked
+    _T.CALL,
+    _T.MULTI,  # PIVOT
+}
+_EXPLAIN = re.compile(r"^\s*explain\s*(\([^)]*\)\s*)?(analyze\s+)?(.*)$", re.I | re.S)
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect(home: Path, views: list[str], allow_files: bool) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with ``views`` defined and every write switched off."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")
+    for stmt in views:
+        con.execute(stmt)
+    spill = Path(tempfile.gettempdir()) / "nasdb-spill"
+    if _inside(spill, home):
+        spill = None
+    con.execute(f"SET temp_directory = {_quoted(str(spill) if spill else '')}")
+    con.execute("SET allow_persistent_secrets = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    if not allow_files:
+        dirs = {str(home), os.path.realpath(home), os.path.abspath(home)}
+        listed = ", ".join(_quoted(d.rstrip("/") + "/") for d in sorted(dirs))
+        con.execute(f"SET allowed_directories = [{listed}]")
+        con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def _inside(path: Path, home: Path) -> bool:
+    path, home = Path(os.path.realpath(path)), Path(os.path.realpath(home))
+    return path == home or home in path.parents or path in home.parents
+
+
+def check(query: str, con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse ``query`` unless every statement in it only reads (see ``READING``)."""
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as exc:
+        raise NasdbError(f"SQL error: {str(exc).splitlines()[0]}") from None
+    for stmt in statements:
+        try:
+            kind = stmt.type
+        except ValueError:  # a statement type this duckdb module has no name for
+            kind = None
+        if kind == _T.EXPLAIN:
+            inner = _EXPLAIN.match(stmt.query)
+            if inner and inner.group(3).strip():
+                check(inner.group(3), con)
+                continue
+        if kind not in READING:
+            name = kind.name if kind is not None else stmt.query.split(None, 1)[0].upper()
+            raise NasdbError(
+                f"SQL statement {name} is not allowed: nasdb sql only reads the catalog "
+                "(no COPY, EXPORT, ATTACH, INSTALL/LOAD or SET); save results with --output FILE"
+            )
