@@ -262,6 +262,10 @@ def compare(
     for algorithm in algorithms:  # every refusal before any work starts
         for bench in benchmarks:
             make_optimizer(algorithm, bench, seeds[0], params.get(algorithm))
+    if workers is not None:
+        from nasdb.validate import integer
+
+        integer(workers, "workers", 1)
     workers = max(1, min(workers or os.cpu_count() or 1, os.cpu_count() or 1))
     chunk = max(1, len(seeds) // (4 * workers))
     jobs = [

@@ -247,14 +247,14 @@ def _inside(path: Path, home: Path) -> bool:
     return path == home or home in path.parents
 
 
-def output_file(path: Path, home: Path) -> Path:
+def output_file(path: Path, home: Path, option: str = "--output") -> Path:
     """A file results may be written to: outside the catalog, in an existing directory."""
     if _inside(path, home):
-        raise NasdbError(f"--output {path}: inside the catalog {home}; write results outside it")
+        raise NasdbError(f"{option} {path}: inside the catalog {home}; write results outside it")
     if not path.parent.is_dir():
-        raise NasdbError(f"--output {path}: directory {path.parent} does not exist")
+        raise NasdbError(f"{option} {path}: directory {path.parent} does not exist")
     if path.is_dir():
-        raise NasdbError(f"--output {path}: is a directory; expected a file name")
+        raise NasdbError(f"{option} {path}: is a directory; expected a file name")
     return path
 
 
