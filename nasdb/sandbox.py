@@ -36,10 +36,17 @@ READING = {
     _T.DROP,
     _T.ALTER,
     _T.TRANSACTION,
-    _T.PRAGMA,  # table_info, show_tables, ...; settings are locked
+    _T.PRAGMA,  # only the ones in PRAGMAS
     _T.CALL,
     _T.MULTI,  # PIVOT
 }
+# PRAGMAs that only describe; others run SQL of their own (IMPORT DATABASE is one).
+PRAGMAS = {
+    "collations", "database_list", "database_size", "functions", "metadata_info", "platform",
+    "show", "show_databases", "show_tables", "show_tables_expanded", "storage_info",
+    "table_info", "user_agent", "version",
+}  # fmt: skip
+_PRAGMA = re.compile(r"^\s*pragma\s+(\w+)", re.I)
 _EXPLAIN = re.compile(r"^\s*explain\s*(\([^)]*\)\s*)?(analyze\s+)?(.*)$", re.I | re.S)
 
 
@@ -90,6 +97,10 @@ def check(query: str, con: duckdb.DuckDBPyConnection) -> None:
             if inner and inner.group(3).strip():
                 check(inner.group(3), con)
                 continue
+        if kind == _T.PRAGMA:
+            pragma = _PRAGMA.match(stmt.query)
+            if pragma is None or pragma.group(1).lower() not in PRAGMAS:
+                kind = None
         if kind not in READING:
             name = kind.name if kind is not None else stmt.query.split(None, 1)[0].upper()
             raise NasdbError(

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import assert_ingest_fails, ingest_ok, private_copy, snapshot
 from nasdb.loaders.base import SourceData, evaluations
 
-from nasdb import runner, validate
+from nasdb import runner
 from nasdb.catalog import Catalog, cache_dir
 from nasdb.cli import main
 from nasdb.errors import IngestError, NasdbError
@@ -181,6 +181,7 @@ def _source(values, metric="test_accuracy", unit="%"):
 
 
 def test_a_nan_row_never_reaches_the_catalog():
+    from nasdb import validate
     from nasdb.schema import EVALUATIONS
 
     row = dict(space="nb201", arch_id="0", arch_index=0, task="cifar10", device=None,
@@ -192,6 +193,8 @@ def test_a_nan_row_never_reaches_the_catalog():
 
 
 def test_ranges_by_metric_and_unit():
+    from nasdb import validate
+
     assert validate.value_range("valid_accuracy", "%") == validate.Range(0, 100)
     assert validate.value_range("train_loss", "").low == 0  # NB201 losses have no unit
     assert validate.value_range("valid_perplexity", "").low == 1
@@ -202,6 +205,8 @@ def test_ranges_by_metric_and_unit():
 
 
 def test_the_real_catalog_lies_in_its_ranges(db):
+    from nasdb import validate
+
     rows = db.sql(
         "SELECT metric, unit, min(value), max(value) FROM evaluations GROUP BY ALL"
     ).fetchall()
@@ -213,6 +218,8 @@ def test_the_real_catalog_lies_in_its_ranges(db):
 
 
 def test_loader_tables_count_what_they_leave_out():
+    from nasdb import validate
+
     data = _source([90.0, np.nan, 80.0, np.nan])
     assert data.evaluations.num_rows == 2 and validate.missing(data.evaluations) == 2
     assert validate.evaluations(_Named(), data, None) == 2

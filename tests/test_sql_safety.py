@@ -4,12 +4,14 @@ LOAD, SET and ``--output`` into the home are refused with one line and exit stat
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ingest_ok, snapshot
+from conftest import REPO, ingest_ok, snapshot
 
 from nasdb import connect
 from nasdb.cli import main
@@ -137,6 +139,11 @@ def test_user_files_are_read_only_with_allow_files(home, tmp_path):
     before = snapshot(home)
     copy = f"COPY (SELECT 1) TO '{home}/evaluations/x.parquet'"
     assert_refused(sql(home, copy, "--allow-files"), "not allowed")
+    # IMPORT DATABASE would run the COPY statements of a load.sql the user's files hold
+    (tmp_path / "schema.sql").write_text("CREATE TABLE t (a INTEGER);\n")
+    (tmp_path / "load.sql").write_text(f"COPY t TO '{home}/evaluations/x.parquet';\n")
+    for query in (f"IMPORT DATABASE '{tmp_path}'", f"PRAGMA import_database('{tmp_path}')"):
+        assert_refused(sql(home, query, "--allow-files"), "not allowed")
     assert snapshot(home) == before
 
 
@@ -163,3 +170,23 @@ def test_errors_while_fetching_are_one_line(home):
         env={**os.environ},
     )
     assert process.returncode == 2 and process.stderr.count("\n") == 1, process.stderr
+
+
+def test_readme_allow_files_example_runs_from_a_shell(full_home, tmp_path):
+    readme = (REPO / "README.md").read_text()
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, re.S) if "--allow-files" in b)
+    env = {
+        **os.environ,
+        "NASDB_HOME": str(full_home),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    ran = subprocess.run(
+        ["bash", "-ec", block], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "94.3733" in ran.stdout and "(2 rows)" in ran.stdout  # 6111, the cifar10 optimum
+    asked = block.replace(" --allow-files", "")
+    refused = subprocess.run(
+        ["bash", "-c", asked], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "Permission" in refused.stderr, refused.stderr
