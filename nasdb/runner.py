@@ -72,6 +72,7 @@ def make_optimizer(algorithm: str, bench: Benchmark, seed: int, params: dict | N
 
     cls = optimizers.get(algorithm)
     cls.check(bench.problem, bench.describe())
+    validate.integer(seed, "seed", 0)
     validate.optimizer_params(cls, params or {}, algorithm)
     try:
         return cls(bench.problem, seed, **(params or {}))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import os
 import re
 import typing
@@ -138,9 +139,8 @@ def evaluations(source, data, directory: Path) -> int:
     rows = np.flatnonzero(bad)
     i = int(rows[0])
     row = ev.slice(i, 1).to_pylist()[0]
-    where = ", ".join(
-        f"{k}={row[k]}" for k in ("arch_id", "task", "device", "fidelity", "seed") if row[k]
-    )
+    keys = ("arch_id", "task", "device", "fidelity", "seed")
+    where = ", ".join(f"{k}={row[k]}" for k in keys if row[k] is not None)
     files = data.files[0] if len(data.files) == 1 else f"{directory} ({len(data.files)} files)"
     more = f" (and {len(rows) - 1:,} more)" if len(rows) > 1 else ""
     if nan[i]:
@@ -159,18 +159,20 @@ def evaluations(source, data, directory: Path) -> int:
 # options and parameters -----------------------------------------------------------------------
 def integer(value, name: str, low: int | None = None, high: int | None = None) -> int:
     """``value`` as an int in [low, high], or one error line naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if ok and ((low is not None and value < low) or (high is not None and value > high)):
+        ok = False
+    if not ok:
         raise NasdbError(f"{name} must be an integer{_bounds(low, high)}; got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise NasdbError(f"{name} must be an integer{_bounds(low, high)}; got {value!r}")
-    return value
+    return int(value)
 
 
 def number(
     value, name: str, low: float | None = None, high: float | None = None, above: bool = False
 ) -> float:
     """``value`` as a finite float in [low, high] (``above``: strictly above ``low``)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value)
     if ok and low is not None:
         ok = value > low if above else value >= low
     if ok and high is not None:
