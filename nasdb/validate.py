@@ -163,7 +163,10 @@ def integer(value, name: str, low: int | None = None, high: int | None = None) -
     if ok and ((low is not None and value < low) or (high is not None and value > high)):
         ok = False
     if not ok:
-        raise NasdbError(f"{name} must be an integer{_bounds(low, high)}; got {value!r}")
+        kind = (
+            "a positive integer" if (low, high) == (1, None) else f"an integer{_bounds(low, high)}"
+        )
+        raise NasdbError(f"{name} must be {kind}; got {value!r}")
     return int(value)
 
 
@@ -178,8 +181,12 @@ def number(
     if ok and high is not None:
         ok = value <= high
     if not ok:
-        bounds = f" above {low:g}" if above and low is not None else _bounds(low, high)
-        raise NasdbError(f"{name} must be a finite number{bounds}; got {value!r}")
+        if above and low == 0 and high is None:
+            kind = "a positive finite number"
+        else:
+            bounds = f" above {low:g}" if above and low is not None else _bounds(low, high)
+            kind = f"a finite number{bounds}"
+        raise NasdbError(f"{name} must be {kind}; got {value!r}")
     return float(value)
 
 

@@ -44,16 +44,16 @@ def assert_error(result, *words: str) -> str:
 @pytest.mark.parametrize(
     "algorithm, param, words",
     [
-        ("rea", "population_size=0", ["population_size", ">= 1", "got 0"]),
+        ("rea", "population_size=0", ["population_size", "a positive integer", "got 0"]),
         ("rea", "population_size=-5", ["population_size", "got -5"]),
         ("rea", "population_size=2.5", ["population_size", "integer", "2.5"]),
         ("rea", "sample_size=31", ["sample_size", "from 1 to 30", "got 31"]),
         ("rea", "sample_size=0", ["sample_size", "got 0"]),
         ("rea", "proxy_pool=-1", ["proxy_pool"]),
         ("rs", 'replace="yes"', ["replace", "true or false"]),
-        ("ls", "initial=0", ["initial", ">= 1"]),
-        ("bananas", "ensemble=0", ["ensemble", ">= 1"]),
-        ("cmanas", "sigma=-1", ["sigma", "above 0"]),
+        ("ls", "initial=0", ["initial", "a positive integer"]),
+        ("bananas", "ensemble=0", ["ensemble", "a positive integer"]),
+        ("cmanas", "sigma=-1", ["sigma", "a positive finite number"]),
         ("cmanas", "popsize=2", ["popsize", ">= 4"]),
         ("pevonas", "mutation=2", ["mutation", "from 0 to 1"]),
         ("rea", "populaton_size=10", ["unknown parameter", "population_size, sample_size"]),
@@ -93,7 +93,7 @@ def test_workers_must_be_positive(home, workers):
         "compare", "-b", "nb201/cifar10", "--metric", "valid_accuracy", "-a", "rs",
         "--seeds", "1", "--budget", "5", "--workers", workers, "--home", str(home),
     )  # fmt: skip
-    assert_error(result, "--workers", ">= 1")
+    assert_error(result, "--workers", "a positive integer")
 
 
 # budgets ----------------------------------------------------------------------------------
