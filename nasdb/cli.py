@@ -86,7 +86,7 @@ def ingest(names: tuple[str, ...], source: Path | None, home: Path | None) -> No
 
         done = Catalog(home).ingest(todo, source, progress=step)
     for item in done:
-        nan = f"; {item.missing:,} values NaN upstream, not stored" if item.missing else ""
+        nan = f"; {item.missing:,} values missing upstream, not stored" if item.missing else ""
         click.echo(f"{item.name}: {item.rows:,} rows in {item.seconds:.2f} s{nan}")
 
 

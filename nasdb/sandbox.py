@@ -60,7 +60,7 @@ def connect(home: Path, views: list[str], allow_files: bool) -> duckdb.DuckDBPyC
     con.execute("SET enable_progress_bar = false")
     for stmt in views:
         con.execute(stmt)
-    spill = Path(tempfile.gettempdir()) / "nasdb-spill"
+    spill = Path(tempfile.gettempdir()) / f"nasdb-spill-{getattr(os, 'getuid', os.getpid)()}"
     if _inside(spill, home):
         spill = None
     con.execute(f"SET temp_directory = {_quoted(str(spill) if spill else '')}")

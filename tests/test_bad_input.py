@@ -171,7 +171,7 @@ def test_nan_values_upstream_are_counted(tmp_path, shared_data):
                  str(tmp_path / "h"))  # fmt: skip
     assert result.exit_code == 0, result.output
     # epe_nas 11, jacov 3, nwot 3, synflow 1 cells without a score, each with its time
-    assert f"{ZC}: 54,314 rows" in result.stdout and "36 values NaN upstream" in result.stdout
+    assert f"{ZC}: 54,314 rows" in result.stdout and "36 values missing upstream" in result.stdout
 
 
 def _source(values, metric="test_accuracy", unit="%"):
