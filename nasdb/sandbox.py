@@ -61,18 +61,18 @@ def connect(home: Path, views: list[str], allow_files: bool) -> duckdb.DuckDBPyC
     for stmt in views:
         con.execute(stmt)
     spill = Path(tempfile.gettempdir()) / f"nasdb-spill-{getattr(os, 'getuid', os.getpid)()}"
-    if _inside(spill, home):
-        spill = None
-    con.execute(f"SET temp_directory = {_quoted(str(spill) if spill else '')}")
-    con.execute("SET allow_persistent_secrets = false")
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute("SET autoload_known_extensions = false")
+    settings = [
+        f"temp_directory = {_quoted('' if _inside(spill, home) else str(spill))}",
+        "allow_persistent_secrets = false",
+        "autoinstall_known_extensions = false",
+        "autoload_known_extensions = false",
+    ]
     if not allow_files:
         dirs = {str(home), os.path.realpath(home), os.path.abspath(home)}
         listed = ", ".join(_quoted(d.rstrip("/") + "/") for d in sorted(dirs))
-        con.execute(f"SET allowed_directories = [{listed}]")
-        con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+        settings += [f"allowed_directories = [{listed}]", "enable_external_access = false"]
+    for setting in [*settings, "lock_configuration = true"]:
+        con.execute(f"SET {setting}")
     return con
 
 
