@@ -232,3 +232,24 @@ def test_loader_tables_count_what_they_leave_out():
 
 class _Named:
     name = "test"
+
+
+def test_report_files_never_go_into_the_home(home):
+    assert cli("search", *BENCH, "--budget", "5", "--home", str(home)).exit_code == 0
+    run_id = next((home / "runs").glob("*.parquet"))
+    before = snapshot(home)
+    inside = str(home / "runs" / "report")
+    compare = cli(
+        "compare", "-b", "nb201/cifar10", "--metric", "valid_accuracy", "-a", "rs",
+        "--seeds", "1", "--budget", "5", "--report", inside, "--home", str(home),
+    )  # fmt: skip
+    assert_error(compare, "--report", "inside the catalog")
+    report = cli("report", run_id.stem, "--output", inside, "--home", str(home))
+    assert_error(report, "--output", "inside the catalog")
+    for option in ("--output", "--plot"):
+        result = cli(
+            "surrogate", "eval", "nb201", "--task", "cifar10", "--metric", "valid_accuracy",
+            option, str(home / "x.csv"), "--home", str(home),
+        )  # fmt: skip
+        assert_error(result, option, "inside the catalog")
+    assert snapshot(home) == before
