@@ -112,7 +112,12 @@ class Database:
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        """The read-only DuckDB connection of :meth:`sql`, with the catalog's views defined."""
+        """The DuckDB connection :meth:`sql` runs on, with the catalog's views defined.
+
+        Its settings are locked and it reads no file outside the catalog, but statements
+        run on it directly skip :meth:`sql`'s check, which is what refuses writes into the
+        catalog (COPY TO a file in it): run user SQL through :meth:`sql`.
+        """
         return self._sandbox()
 
     # SQL ---------------------------------------------------------------------------
