@@ -60,6 +60,11 @@ def connect(home: Path, views: list[str], allow_files: bool) -> duckdb.DuckDBPyC
     con.execute("SET enable_progress_bar = false")
     for stmt in views:
         con.execute(stmt)
+    return lock(con, home, allow_files)
+
+
+def lock(con: duckdb.DuckDBPyConnection, home: Path, allow_files: bool):
+    """Switch off, for good, every way ``con`` could write; call it once its views exist."""
     spill = Path(tempfile.gettempdir()) / f"nasdb-spill-{getattr(os, 'getuid', os.getpid)()}"
     settings = [
         f"temp_directory = {_quoted('' if _inside(spill, home) else str(spill))}",

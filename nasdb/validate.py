@@ -131,8 +131,11 @@ def evaluations(source, data, directory: Path) -> int:
         m, u = metric.dictionary[c // n_units].as_py(), unit.dictionary[c % n_units].as_py()
         rng = ranges[c] = value_range(m, u)
         low[c], high[c], finite[c] = rng.low, rng.high, rng.finite
-    value = ev.column("value").to_numpy()
+    value = ev.column("value").to_numpy(zero_copy_only=False).astype(np.float64)  # NULL: NaN
     nan = np.isnan(value)
+    if "infeasible" in ev.column_names:  # rows a source marks as impossible hold no value
+        marked = pc.fill_null(ev.column("infeasible"), False).to_numpy(zero_copy_only=False)
+        nan &= ~marked.astype(bool)
     bad = nan | (value < low[code]) | (value > high[code]) | (finite[code] & np.isinf(value))
     if not bad.any():
         return missing(ev)
