@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 from nasdb.loaders.nb201_keys import check_pair, string_indices
 
-from nasdb import spaces
+from nasdb import spaces, validate
 from nasdb.errors import IngestError
 from nasdb.manifest import sha256  # noqa: F401 (loaders record their inputs with it)
 from nasdb.safe_pickle import loads, read_bytes
@@ -108,8 +108,9 @@ def evaluations(
 ) -> pa.Table:
     """Long-form rows for one (task, metric, fidelity, device, seed) column of values.
 
-    NaN values are dropped: a missing measurement is no row, never a NaN row. Where the
-    ``infeasible`` mask is true the source says the architecture cannot be measured at
+    NaN values are left out: a missing measurement is no row, never a NaN row. How many
+    were left out is counted in the table's schema metadata, and ingest reports it. Where
+    the ``infeasible`` mask is true the source says the architecture cannot be measured at
     all: those keep a row, with a NULL value and ``infeasible`` set, so that nothing
     mistakes them for unmeasured cells a surrogate could fill.
     """
@@ -139,13 +140,18 @@ def evaluations(
         "source": const(source, pa.string()),
         "infeasible": pa.array(impossible, type=pa.bool_()),
     }
-    return pa.table(cols, schema=EVALUATIONS)
+    return _counted(pa.table(cols, schema=EVALUATIONS), len(keep) - n)
+
+
+def _counted(table: pa.Table, missing: int) -> pa.Table:
+    return table.replace_schema_metadata({validate.MISSING_KEY: str(missing).encode()})
 
 
 def concat(tables: Sequence[pa.Table]) -> pa.Table:
     if not tables:
         return EVALUATIONS.empty_table()
-    return pa.concat_tables(tables).combine_chunks()
+    missing = sum(validate.missing(t) for t in tables)
+    return _counted(pa.concat_tables(tables).combine_chunks(), missing)
 
 
 def printable(text: str, limit: int = 160) -> str:

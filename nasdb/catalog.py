@@ -60,16 +60,19 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("nasdb"))
 
 
-def cache_dir() -> Path:
-    """Where derived tables that every catalog shares (the NB101 cell list) are kept.
+_active_home: list[Path] = []  # the home of the catalog this process opened last
 
-    ``$NASDB_CACHE`` if set, else ``cache`` under the default home: the data is a pure
-    function of the code, so one copy per machine serves every catalog.
+
+def cache_dir() -> Path:
+    """Where derived tables such as the NB101 cell list are kept.
+
+    ``$NASDB_CACHE`` if set, else ``cache`` under the home in use (the catalog this process
+    opened last, else the default home), so ``--home`` keeps every file nasdb writes there.
     """
     env = os.environ.get("NASDB_CACHE")
     if env:
         return Path(env).expanduser()
-    return default_home() / "cache"
+    return (_active_home[-1] if _active_home else default_home()) / "cache"
 
 
 def resolve_home(home: str | os.PathLike | None) -> Path:
@@ -92,6 +95,7 @@ class Ingested:
     name: str
     rows: int
     seconds: float
+    missing: int = 0  # NaN values upstream that are no row (see nasdb.validate)
 
 
 def gc_grace() -> float:
@@ -225,6 +229,7 @@ class Catalog:
 
     def __init__(self, home: str | os.PathLike | None = None):
         self.home = resolve_home(home)
+        _active_home[:] = [self.home]
 
     # reading -----------------------------------------------------------------------
     def current(self) -> manifest.Generation:
@@ -333,7 +338,7 @@ class Catalog:
 
         ``progress`` is called with each source's name once it has been read.
         """
-        from nasdb import loaders
+        from nasdb import loaders, validate
 
         read = []
         for name in names:
@@ -341,12 +346,13 @@ class Catalog:
             start = time.perf_counter()
             directory = source_dir(module.SOURCE, root)
             data = module.read(directory)
-            read.append((module.SOURCE, data, directory, time.perf_counter() - start))
+            missing = validate.evaluations(module.SOURCE, data, directory)
+            read.append((module.SOURCE, data, directory, time.perf_counter() - start, missing))
             if progress:
                 progress(name)
         done = []
         with self.transaction() as tx:
-            for source, data, directory, seconds in read:
+            for source, data, directory, seconds, missing in read:
                 start = time.perf_counter()
                 self._stage_source(tx, source, data, directory)
                 done.append(
@@ -354,6 +360,7 @@ class Catalog:
                         source.name,
                         data.evaluations.num_rows,
                         seconds + time.perf_counter() - start,
+                        missing,
                     )
                 )
         return done

@@ -9,6 +9,7 @@ import click
 
 from nasdb.errors import NasdbError
 from nasdb.output import FORMATS, write
+from nasdb.validate import Int, Number
 
 
 class _Group(click.Group):
@@ -34,6 +35,15 @@ home_option = click.option(
 @click.version_option(package_name="nasdb")
 def main() -> None:
     """nasdb: neural-architecture-search benchmark results, queryable with SQL."""
+
+
+def _connect(home: Path | None):
+    """The catalog a reading command reads; a directory that holds none is an error."""
+    from nasdb.catalog import resolve_home
+    from nasdb.db import connect
+    from nasdb.validate import catalog_home
+
+    return connect(catalog_home(resolve_home(home)))
 
 
 def _expand(names: tuple[str, ...]) -> list[str]:
@@ -76,16 +86,15 @@ def ingest(names: tuple[str, ...], source: Path | None, home: Path | None) -> No
 
         done = Catalog(home).ingest(todo, source, progress=step)
     for item in done:
-        click.echo(f"{item.name}: {item.rows:,} rows in {item.seconds:.2f} s")
+        nan = f"; {item.missing:,} values missing upstream, not stored" if item.missing else ""
+        click.echo(f"{item.name}: {item.rows:,} rows in {item.seconds:.2f} s{nan}")
 
 
 @main.command(name="list")
 @home_option
 def list_(home: Path | None) -> None:
     """Sources in the catalog with their rows and licences."""
-    from nasdb.db import connect
-
-    db = connect(home)
+    db = _connect(home)
     write(db.sources().select("name, space, rows, licence, upstream"), "table", None)
 
 
@@ -131,20 +140,26 @@ def repair(home: Path | None) -> None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write to this file instead of standard output.",
+    help="Write to this file (outside the catalog) instead of standard output.",
+)
+@click.option(
+    "--allow-files",
+    is_flag=True,
+    help="Let the query read files outside the catalog (read_csv('my.csv'), ...).",
 )
 @home_option
-def sql(query: str, fmt: str, output: Path | None, home: Path | None) -> None:
-    """Run a SQL query over the catalog's views."""
+def sql(query: str, fmt: str, output: Path | None, allow_files: bool, home: Path | None) -> None:
+    """Run a read-only SQL query over the catalog's views."""
     import duckdb
 
-    from nasdb.db import connect
+    from nasdb.validate import output_file
 
-    db = connect(home)
-    db.con  # noqa: B018 (binds the views, leaving damaged files out)
+    db = _connect(home)
+    if output is not None:
+        output_file(output, db.home)
+    rel = db.sql(query, allow_files=allow_files)  # binds the views, leaving damaged files out
     for line in db.damage:
         click.echo(f"nasdb: warning: {line} (left out of the views)", err=True)
-    rel = db.sql(query)
     try:
         write(rel, fmt, output)
     except duckdb.Error as exc:  # raised while reading: a damaged file names its fix
@@ -173,13 +188,11 @@ def _predicted_note(bench, arch: int) -> str:
 )
 def info(space: str, arch: str, home: Path | None, plot: Path | None) -> None:
     """Everything the catalog knows about one architecture."""
-    from nasdb.db import connect
-
     if plot is not None:
         from nasdb.plot import check_target, draw
 
         check_target(plot)
-    db = connect(home)
+    db = _connect(home)
     described, rel = db.info(space, arch)
     for k, v in described.items():
         click.echo(f"{k}: {v}")
@@ -309,8 +322,10 @@ def _search_options(fn):
                 is_flag=True,
                 help="Each query draws one training seed's value (where per-seed data exist).",
             ),
-            click.option("--budget", type=int, default=None, help="Evaluations (default 100)."),
-            click.option("--seconds", type=float, default=None, help="Simulated training seconds."),
+            click.option("--budget", type=Int(1), default=None, help="Evaluations (default 100)."),
+            click.option(
+                "--seconds", type=Number(0, above=True), default=None, help="Simulated seconds."
+            ),
             home_option,
         ]
     ):
@@ -376,7 +391,7 @@ def describe(space: str | None, task: str | None, home: Path | None) -> None:
 @click.argument("space")
 @click.argument("task", required=False)
 @click.option("--algorithm", "-a", default="rs", show_default=True, help="Search algorithm.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=Int(0), default=0, show_default=True)
 @click.option("--param", "params", multiple=True, help="Algorithm parameter KEY=VALUE.")
 @click.option("--save/--no-save", default=True, show_default=True, help="Store in the catalog.")
 @_search_options
@@ -387,9 +402,8 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     import numpy as np
 
     from nasdb import runner
-    from nasdb.db import connect
 
-    db = connect(home)
+    db = _connect(home)
     protocol = dict(report_metric=report_metric, report_fidelity=report_fidelity,
                     search_on_test=search_on_test, per_seed=per_seed, prior=prior)  # fmt: skip
     bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate,
@@ -448,8 +462,8 @@ def _search_front(bench, traj) -> None:
     help="SPACE/TASK, e.g. nb201/cifar10; repeat for several.",
 )
 @click.option("--algorithm", "-a", "algorithms", multiple=True, required=True)
-@click.option("--seeds", type=int, default=10, show_default=True, help="Seeds 0..N-1.")
-@click.option("--workers", type=int, default=2, show_default=True, help="Processes.")
+@click.option("--seeds", type=Int(1), default=10, show_default=True, help="Seeds 0..N-1.")
+@click.option("--workers", type=Int(1), default=2, show_default=True, help="Processes.")
 @click.option("--param", "params", multiple=True, help="ALGORITHM.KEY=VALUE.")
 @click.option(
     "--report",
@@ -465,14 +479,23 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metri
             per_seed, prior, budget, seconds, home) -> None:  # fmt: skip
     """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
     from nasdb import optimizers, runner
-    from nasdb.db import connect
 
     for a in algorithms:
         optimizers.get(a)
-    if seeds <= 0:
-        raise NasdbError(f"--seeds must be positive; got {seeds}")
+    by_algorithm = _parse_params(params, True)
+    for a in by_algorithm:
+        if a not in algorithms:
+            raise NasdbError(
+                f"--param {a}.KEY=VALUE: algorithm {a!r} is not compared; -a gave "
+                f"{', '.join(algorithms)}"
+            )
+    if report_dir is not None:
+        from nasdb.catalog import resolve_home
+        from nasdb.validate import output_dir
+
+        output_dir(report_dir, resolve_home(home), "--report")
     plan = _budget(budget, seconds)
-    db = connect(home)
+    db = _connect(home)
     protocol = dict(report_metric=report_metric, report_fidelity=report_fidelity,
                     search_on_test=search_on_test, per_seed=per_seed, prior=prior)  # fmt: skip
     benchmarks = []
@@ -487,7 +510,7 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metri
         benchmarks,
         seeds,
         plan,
-        params=_parse_params(params, True),
+        params=by_algorithm,
         workers=workers,
     )
     run_id = table.column("run_id")[0].as_py()
@@ -522,10 +545,12 @@ def report_(run_id: str, output: Path | None, x: str, y: str, home: Path | None)
     import pyarrow.parquet as pq
 
     from nasdb import report
-    from nasdb.catalog import Catalog
+    from nasdb.validate import output_dir, run_id_of
 
-    gen = Catalog(home).current()
-    path = gen.path("runs", run_id)
+    gen = _connect(home).generation
+    if output is not None:
+        output_dir(output, gen.home)
+    path = gen.path("runs", run_id_of(run_id))
     if path is None:
         have = gen.stems("runs")
         raise NasdbError(

@@ -98,7 +98,7 @@ class Database:
         """Open the latest committed generation (and forget what was read of the last)."""
         self.generation = self.catalog.current()
         self.damage: list[str] = []  # damaged files the views leave out, one message each
-        self._views = False
+        self._sandboxes: dict[bool, duckdb.DuckDBPyConnection] = {}
         self._keys: list[Key] | None = None
         self._resolved: dict[tuple, Key] = {}
         self._columns: dict[Key, np.ndarray | SparseColumn] = {}
@@ -108,16 +108,30 @@ class Database:
         self._hashed: set[Path] = set()
         self._infeasible: dict[Key, np.ndarray] = {}
 
+    def _sandbox(self, allow_files: bool = False) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with the catalog's views that can read but never write
+        (see :mod:`nasdb.sandbox`); lookups keep their own connection."""
+        con = self._sandboxes.get(allow_files)
+        if con is None:
+            from nasdb import sandbox
+
+            con = duckdb.connect(":memory:")
+            con.execute("SET enable_progress_bar = false")
+            self._bind_views(con)
+            self._sandboxes[allow_files] = sandbox.lock(con, self.home, allow_files)
+        return con
+
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        """The DuckDB connection, with the catalog's views defined."""
-        if not self._views:
-            self._con.execute("RESET threads")  # SQL over whole tables gets every core
-            self._bind_views()
-            self._views = True
-        return self._con
+        """The DuckDB connection :meth:`sql` runs on, with the catalog's views defined.
 
-    def _bind_views(self) -> None:
+        Its settings are locked and it reads no file outside the catalog, but statements
+        run on it directly skip :meth:`sql`'s check, which is what refuses writes into the
+        catalog (COPY TO a file in it): run user SQL through :meth:`sql`.
+        """
+        return self._sandbox()
+
+    def _bind_views(self, con: duckdb.DuckDBPyConnection) -> None:
         """Views over this generation's files; damaged files are left out, each with its
         message in ``self.damage``, and a damaged wide table is computed from its sources."""
         from nasdb import views
@@ -133,7 +147,7 @@ class Database:
         while True:  # a file that fails when its view binds is left out like the others
             try:
                 for stmt in views.statements(gen.without(bad)):
-                    self._con.execute(stmt)
+                    con.execute(stmt)
                 break
             except duckdb.Error as exc:
                 key = self._entry_named(str(exc))
@@ -148,9 +162,9 @@ class Database:
                 from nasdb.catalog import space_views
 
                 try:
-                    con, select = space_views(gen.without(bad), stem)
-                    con.close()
-                    self._con.execute(views.wide_view(stem, select))
+                    scratch, select = space_views(gen.without(bad), stem)
+                    scratch.close()
+                    con.execute(views.wide_view(stem, select))
                 except duckdb.Error:
                     continue  # its sources are damaged too: their messages say so
 
@@ -192,10 +206,18 @@ class Database:
         return path
 
     # SQL ---------------------------------------------------------------------------
-    def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
-        """A DuckDB relation: ``.df()``, ``.to_arrow_table()``, ``.pl()``, ``.fetchall()``."""
+    def sql(self, query: str, params=None, *, allow_files: bool = False) -> duckdb.DuckDBPyRelation:
+        """A DuckDB relation: ``.df()``, ``.to_arrow_table()``, ``.pl()``, ``.fetchall()``.
+
+        The query only reads: it cannot write files, attach databases, load extensions or
+        change settings, and reads no file outside the catalog unless ``allow_files``.
+        """
+        from nasdb import sandbox
+
+        con = self._sandbox(allow_files)
+        sandbox.check(query, con)
         try:
-            return self.con.sql(query, params=params)
+            return con.sql(query, params=params)
         except duckdb.Error as exc:
             raise self.explain(exc) from None
 

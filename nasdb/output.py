@@ -13,8 +13,19 @@ FORMATS = ("table", "csv", "json", "parquet")
 
 
 def write(rel, fmt: str, output: Path | None) -> None:
+    """Fetch ``rel`` and write it; a query that fails while its rows are fetched (a cast
+    of a bad value, say) is one error line and writes nothing."""
     if rel is None:
         return
+    import duckdb
+
+    try:
+        _write(rel, fmt, output)
+    except duckdb.Error as exc:
+        raise NasdbError(f"SQL error: {str(exc).splitlines()[0]}") from None
+
+
+def _write(rel, fmt: str, output: Path | None) -> None:
     if fmt == "parquet":
         if output is None:
             raise NasdbError("--format parquet needs --output FILE")

@@ -8,6 +8,7 @@ processes and returns one Arrow table of every trajectory, which
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Sequence
@@ -21,22 +22,36 @@ from nasdb.benchmark import Benchmark
 from nasdb.errors import NasdbError
 from nasdb.protocol import incumbent_reported
 
+# Trials one run holds in memory (~1 KB each at the peak, while the runs table is built),
+# so a run's memory is bounded whatever its budget.
+MAX_TRIALS = 1_000_000
+
 
 @dataclass(frozen=True)
 class Budget:
     """Stop after ``evaluations`` trials or ``seconds`` of simulated training, whichever
-    comes first; the trial that crosses the seconds budget still counts."""
+    comes first; the trial that crosses the seconds budget still counts. A seconds budget
+    that has not run out after ``max_trials`` trials is an error, not an endless run."""
 
     evaluations: int | None = None
     seconds: float | None = None
+    max_trials: int = MAX_TRIALS
 
     def __post_init__(self):
         if self.evaluations is None and self.seconds is None:
             raise NasdbError("a budget needs evaluations or seconds")
-        if self.evaluations is not None and self.evaluations <= 0:
-            raise NasdbError(f"the budget must be positive; got {self.evaluations} evaluations")
-        if self.seconds is not None and not self.seconds > 0:
-            raise NasdbError(f"the budget must be positive; got {self.seconds} seconds")
+        if self.evaluations is not None:
+            if isinstance(self.evaluations, bool) or not isinstance(self.evaluations, int):
+                raise NasdbError(f"the budget must be whole evaluations; got {self.evaluations!r}")
+            if self.evaluations <= 0:
+                raise NasdbError(f"the budget must be positive; got {self.evaluations} evaluations")
+            if self.evaluations > self.max_trials:
+                raise NasdbError(
+                    f"a budget of {self.evaluations:,} evaluations is more than a run holds: "
+                    f"at most {self.max_trials:,} trials"
+                )
+        if self.seconds is not None and not (self.seconds > 0 and math.isfinite(self.seconds)):
+            raise NasdbError(f"the budget must be positive and finite; got {self.seconds} seconds")
 
 
 @dataclass
@@ -53,11 +68,15 @@ class Trajectory:
 
 
 def make_optimizer(algorithm: str, bench: Benchmark, seed: int, params: dict | None = None):
+    from nasdb import validate
+
     cls = optimizers.get(algorithm)
     cls.check(bench.problem, bench.describe())
+    validate.integer(seed, "seed", 0)
+    validate.optimizer_params(cls, params or {}, algorithm)
     try:
         return cls(bench.problem, seed, **(params or {}))
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise NasdbError(f"{algorithm}: {exc}") from None
 
 
@@ -99,7 +118,7 @@ def _run_fast(opt, bench: Benchmark, n: int) -> Trajectory:
 
 
 def _run_general(opt, bench: Benchmark, budget: Budget, draws=None) -> Trajectory:
-    n_max = budget.evaluations if budget.evaluations is not None else 1 << 62
+    n_max = budget.evaluations if budget.evaluations is not None else budget.max_trials
     limit = budget.seconds if budget.seconds is not None else float("inf")
     signs = bench.signs
     mo, mf = opt.multi_objective, opt.multi_fidelity
@@ -120,6 +139,12 @@ def _run_general(opt, bench: Benchmark, budget: Budget, draws=None) -> Trajector
         fids.append(-1 if f is None else f)
         vals.append(v)
         costs.append(c)
+    if budget.evaluations is None and spent < limit:
+        raise NasdbError(
+            f"{opt.name} on {bench.describe()}: {len(archs):,} trials spent {spent:,.0f} of "
+            f"{limit:,.0f} simulated seconds; a run holds at most {budget.max_trials:,} trials, "
+            "so pass fewer --seconds"
+        )
     fid = np.array(fids, dtype=np.int32)
     values = np.array(vals).reshape(len(archs), bench.n_objectives)
     return Trajectory(
@@ -255,6 +280,10 @@ def compare(
     for algorithm in algorithms:  # every refusal before any work starts
         for bench in benchmarks:
             make_optimizer(algorithm, bench, seeds[0], params.get(algorithm))
+    if workers is not None:
+        from nasdb.validate import integer
+
+        integer(workers, "workers", 1)
     workers = max(1, min(workers or os.cpu_count() or 1, os.cpu_count() or 1))
     chunk = max(1, len(seeds) // (4 * workers))
     jobs = [

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from nasdb.errors import NasdbError
+from nasdb.validate import Int
 
 _home = click.option(
     "--home",
@@ -35,8 +36,8 @@ def _target(fn):
                 default="",
                 help="Zero-cost proxies as extra features: a,b,c or 'auto' (all the task has).",
             ),
-            click.option("--members", type=int, default=None, help="Ensemble size."),
-            click.option("--threads", type=int, default=None, help="Threads per model."),
+            click.option("--members", type=Int(1), default=None, help="Ensemble size."),
+            click.option("--threads", type=Int(1), default=None, help="Threads per model."),
             _home,
         ]
     ):
@@ -83,12 +84,12 @@ def surrogate() -> None:
 @surrogate.command()
 @click.argument("space")
 @click.option("--model", type=click.Choice(["xgb", "lgb", "gin"]), default="xgb", show_default=True)
-@click.option("--train-size", type=int, default=None, help="Training rows (default: 80 %).")
+@click.option("--train-size", type=Int(1), default=None, help="Training rows (default: 80 %).")
 @click.option("--split", type=click.Choice(["random", "iso"]), default="random", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=Int(0), default=0, show_default=True)
 @click.option("--param", "params", multiple=True, help="Hyperparameter KEY=VALUE.")
 @click.option("--name", default=None, help="Name to store it under (default: from the key).")
-@click.option("--max-test", type=int, default=None, help="Score on at most this many held out.")
+@click.option("--max-test", type=Int(1), default=None, help="Score on at most this many held out.")
 @click.option(
     "--predictions/--no-predictions",
     default=True,
@@ -149,8 +150,8 @@ def fit(space, model, train_size, split, seed, params, name, max_test, predictio
 @click.option("--models", default="xgb,lgb", show_default=True, help="Comma-separated.")
 @click.option("--train-sizes", default="100,1000,10000", show_default=True)
 @click.option("--splits", default="random", show_default=True, help="random,iso")
-@click.option("--seeds", type=int, default=1, show_default=True, help="Seeds 0..N-1 per size.")
-@click.option("--max-test", type=int, default=None, help="Score on at most this many held out.")
+@click.option("--seeds", type=Int(1), default=1, show_default=True, help="Seeds 0..N-1 per size.")
+@click.option("--max-test", type=Int(1), default=None, help="Score on at most this many held out.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
@@ -166,8 +167,12 @@ def eval_(space, models, train_sizes, splits, seeds, max_test, plot, fmt, output
     from nasdb.output import write
     from nasdb.surrogates import evaluation, training
     from nasdb.surrogates import models as registry
+    from nasdb.validate import output_file
 
     db = connect(home)
+    for path, option in ((plot, "--plot"), (output, "--output")):
+        if path is not None:
+            output_file(path, db.home, option)
     key = _key(db, space, task, metric, device, fidelity, source)
     names = [m.strip() for m in models.split(",") if m.strip()]
     for m in names:

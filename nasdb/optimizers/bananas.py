@@ -97,6 +97,10 @@ class _Ensemble:
 
 class Bananas(Optimizer):
     name = "bananas"
+    bounds = {
+        p: (1, None)
+        for p in ("initial", "batch", "candidates", "ensemble", "hidden", "steps", "parents")
+    }
 
     def __init__(
         self,

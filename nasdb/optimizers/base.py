@@ -22,6 +22,9 @@ class Optimizer:
     multi_objective: ClassVar[bool] = False  # tell() gets every objective
     needs_neighbours: ClassVar[bool] = False
     min_objectives: ClassVar[int] = 1
+    # parameter -> (low, high[, True: low excluded]); a bound may name another parameter.
+    # Checked with the parameters' types by nasdb.validate.optimizer_params before a run.
+    bounds: ClassVar[dict[str, tuple]] = {}
 
     def __init__(self, problem: Problem, seed: int = 0):
         self.problem = problem

@@ -13,8 +13,11 @@ from nasdb.optimizers.base import Optimizer
 
 class CMANAS(Optimizer):
     name = "cmanas"
+    bounds = {"sigma": (0, None, True), "popsize": (4, None)}  # cmaes needs 4
 
-    def __init__(self, problem: Problem, seed: int = 0, sigma: float = 0.5, popsize=None):
+    def __init__(
+        self, problem: Problem, seed: int = 0, sigma: float = 0.5, popsize: int | None = None
+    ):
         super().__init__(problem, seed)
         try:
             from cmaes import CMA

@@ -12,6 +12,7 @@ from nasdb.optimizers.regularized_evolution import RegularizedEvolution
 
 class HWEvRSNAS(RegularizedEvolution):
     name = "hw-evrsnas"
+    bounds = {**RegularizedEvolution.bounds, "penalty": (0, None)}
     multi_objective = True
     min_objectives = 2
 

@@ -12,6 +12,7 @@ from nasdb.optimizers.prior_seeds import PriorSeeds
 
 class LocalSearch(Optimizer):
     name = "ls"
+    bounds = {"initial": (1, None)}
     needs_neighbours = True
 
     def __init__(self, problem: Problem, seed: int = 0, initial: int = 10):

@@ -12,6 +12,7 @@ from nasdb.optimizers.nsga2 import NSGA2
 
 class NEvoNAS(NSGA2):
     name = "nevonas"
+    bounds = {**NSGA2.bounds, "k": (1, None)}
     multi_objective = False  # searches one objective; novelty is its second
 
     def __init__(self, problem: Problem, seed: int = 0, population_size: int = 20, k: int = 5):

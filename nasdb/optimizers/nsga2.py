@@ -40,6 +40,7 @@ def hypervolume(points: np.ndarray, reference: np.ndarray) -> float:
 
 class NSGA2(Optimizer):
     name = "nsga2"
+    bounds = {"population_size": (2, None)}
     multi_objective = True
 
     def __init__(self, problem: Problem, seed: int = 0, population_size: int = 20):

@@ -16,6 +16,11 @@ class RegularizedEvolution(Optimizer):
     benchmark with a transfer prior, the population starts from the prior's best."""
 
     name = "rea"
+    bounds = {
+        "population_size": (1, None),
+        "sample_size": (1, "population_size"),
+        "proxy_pool": (0, None),
+    }
 
     def __init__(
         self,

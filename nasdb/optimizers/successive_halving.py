@@ -16,6 +16,7 @@ from nasdb.optimizers.base import Optimizer
 
 class SuccessiveHalving(Optimizer):
     name = "sh"
+    bounds = {"eta": (1, None, True), "n": (1, None)}
     multi_fidelity = True
 
     def __init__(self, problem: Problem, seed: int = 0, eta: float = 3, n: int = 27):
