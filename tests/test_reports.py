@@ -216,6 +216,7 @@ def test_anytime_hypervolume_and_front_plot(edge, edge_runs, tmp_path):
 def test_multi_objective_search_prints_hypervolume_and_igd(full_home):
     result = run_cli("search", "nb201", "cifar10", "--metric", "test_accuracy", "--metric",
                      "latency", "--device", "edgegpu", "-a", "nsga2", "--budget", "100",
+                     "--search-on-test",
                      "--no-save", "--home", str(full_home))  # fmt: skip
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("hypervolume "))
