@@ -216,6 +216,7 @@ def test_anytime_hypervolume_and_front_plot(edge, edge_runs, tmp_path):
 def test_multi_objective_search_prints_hypervolume_and_igd(full_home):
     result = run_cli("search", "nb201", "cifar10", "--metric", "test_accuracy", "--metric",
                      "latency", "--device", "edgegpu", "-a", "nsga2", "--budget", "100",
+                     "--search-on-test",
                      "--no-save", "--home", str(full_home))  # fmt: skip
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("hypervolume "))
@@ -279,7 +280,9 @@ def test_zero_spread_prints_zero_not_float_noise(db):
 def test_compare_report_over_time_without_warnings(full_home, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(full_home, home)
+    # successive halving needs 12 and 200 epochs of one metric: test accuracy, on purpose
     args = ["compare", "-b", "nb201/cifar10", "-a", "rs", "-a", "sh", "--seeds", "4",
+            "--metric", "test_accuracy", "--search-on-test",
             "--budget", "100", "--x", "time", "--report", str(tmp_path / "rep"),
             "--home", str(home)]  # fmt: skip
     done = subprocess.run([sys.executable, "-W", "error", "-m", "nasdb", *args],
