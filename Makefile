@@ -1,5 +1,5 @@
-# The README's two commands: `make quickstart` and `make test`. Each creates .venv from
-# requirements.txt when it is missing or older than requirements.txt or pyproject.toml.
+# The README's two commands: `make quickstart` and `make test`. Each first creates .venv,
+# or brings it up to date when requirements-cpu.txt or pyproject.toml is newer.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,8 +14,9 @@ test: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements-cpu.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-cpu.txt
+	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
