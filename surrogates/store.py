@@ -30,15 +30,19 @@ from nasdb.errors import SurrogateError
 FORMAT = 1
 MODELS_DIR = "models"
 LIBRARIES = ("nasdb", "numpy", "xgboost", "lightgbm", "torch", "torch-geometric", "scipy")
+# Other distributions that install a library under the same name.
+BUILDS = {"xgboost": ("xgboost-cpu",)}
 
 
 def versions() -> dict[str, str]:
     out = {}
     for lib in LIBRARIES:
-        try:
-            out[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            continue
+        for dist in (lib, *BUILDS.get(lib, ())):
+            try:
+                out[lib] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                continue
     return out
 
 
