@@ -214,9 +214,18 @@ def _fidelity(value: str | None):
     return int(value)
 
 
-def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None):
+def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None,
+               training: dict | None = None):  # fmt: skip
     from nasdb.db import _UNSET
 
+    training = dict(training or {})
+    if training.get("miss") not in (None, "table"):
+        return db.benchmark(
+            space, task, list(metrics) or "test_accuracy", fidelity=_fidelity(fidelity),
+            surrogate=surrogate, miss=training["miss"], recipe=training["recipe"],
+            train_seed=training["train_seed"], executor=training["executor"],
+            workers=training["train_workers"], address=training["address"],
+        )  # fmt: skip
     return db.benchmark(
         space,
         task,
@@ -258,6 +267,43 @@ def _search_options(fn):
     ):
         fn = option(fn)
     return fn
+
+
+def _training_options(fn):
+    """--miss and how a miss is trained (see nasdb.train_miss)."""
+    for option in reversed(
+        [
+            click.option(
+                "--miss",
+                default=None,
+                help="What answers where the table has no value: table (an error), surrogate, "
+                "train, or surrogate,train (train needs a task from nasdb task add).",
+            ),
+            click.option("--recipe", default=None, help="Training recipe on a miss "
+                         "(default: the space's; a name or a .json file)."),  # fmt: skip
+            click.option("--train-seed", type=int, default=0, show_default=True,
+                         help="Seed of trainings on a miss."),  # fmt: skip
+            click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
+                         show_default=True, help="Where trainings run."),  # fmt: skip
+            click.option("--address", default=None, help="Ray cluster address (--executor ray)."),
+            click.option("--train-workers", type=int, default=1, show_default=True,
+                         help="Trainings in flight at once."),  # fmt: skip
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def _close_training(benches) -> None:
+    """Shut trainings' executors down and say what was trained and what was read back."""
+    for bench in benches:
+        policy = getattr(bench.miss, "train", bench.miss)
+        if getattr(policy, "trains", False):
+            policy.close()
+            click.echo(
+                f"trained {policy.trained_here} architectures on {bench.describe()} "
+                f"(source {policy.source}; nasdb sql \"SELECT * FROM trainings\")"
+            )
 
 
 def _axis_options(fn):
@@ -322,8 +368,9 @@ def describe(space: str | None, task: str | None, home: Path | None) -> None:
 @click.option("--param", "params", multiple=True, help="Algorithm parameter KEY=VALUE.")
 @click.option("--save/--no-save", default=True, show_default=True, help="Store in the catalog.")
 @_search_options
+@_training_options
 def search(space, task, algorithm, seed, params, save, metrics, device, fidelity, source, proxy,
-           surrogate, budget, seconds, home) -> None:  # fmt: skip
+           surrogate, budget, seconds, home, **training) -> None:  # fmt: skip
     """One search run on a benchmark; the trajectory goes to the catalog's runs view."""
     import numpy as np
 
@@ -331,10 +378,14 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     from nasdb.db import connect
 
     db = connect(home)
-    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate)
-    traj = runner.run(
-        algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
-    )
+    bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate,
+                       training)  # fmt: skip
+    try:
+        traj = runner.run(
+            algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
+        )
+    finally:
+        _close_training([bench])
     final = int(np.nanargmax(traj.best * bench.signs[0])) if np.isfinite(traj.best).any() else None
     click.echo(
         f"{algorithm} on {bench.describe()}, seed {seed}: {len(traj.arch)} trials, "
@@ -392,8 +443,10 @@ def _search_front(bench, traj) -> None:
 )
 @_axis_options
 @_search_options
+@_training_options
 def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metrics, device,
-            fidelity, source, proxy, surrogate, budget, seconds, home) -> None:  # fmt: skip
+            fidelity, source, proxy, surrogate, budget, seconds, home,
+            **training) -> None:  # fmt: skip
     """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
     from nasdb import optimizers, runner
     from nasdb.db import connect
@@ -408,16 +461,20 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metri
     for text in benches:
         space, _, task = text.partition("/")
         benchmarks.append(
-            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy, surrogate)
+            _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy, surrogate,
+                       training)  # fmt: skip
         )
-    table = runner.compare(
-        algorithms,
-        benchmarks,
-        seeds,
-        plan,
-        params=_parse_params(params, True),
-        workers=workers,
-    )
+    try:
+        table = runner.compare(
+            algorithms,
+            benchmarks,
+            seeds,
+            plan,
+            params=_parse_params(params, True),
+            workers=workers,
+        )
+    finally:
+        _close_training(benchmarks)
     run_id = table.column("run_id")[0].as_py()
     db.catalog.write_run(table, run_id)
     click.echo(f"run {run_id}: {table.num_rows:,} trials stored (view runs)")

@@ -527,10 +527,34 @@ class Database:
         miss=None,
         proxy: str | None = None,
         surrogate: str | None = None,
+        recipe: str | None = None,
+        train_seed: int = 0,
+        executor: str = "local",
+        workers: int = 1,
+        address: str | None = None,
     ):
-        """An objective for search algorithms; see :func:`nasdb.benchmark.build`."""
+        """An objective for search algorithms; see :func:`nasdb.benchmark.build`.
+
+        ``miss`` may also name a chain: ``"train"`` or ``"surrogate,train"`` trains what
+        the table lacks on a registered task (``recipe``, ``train_seed``, ``workers``
+        trainings in flight on the ``executor``, local or ray at ``address``); see
+        :mod:`nasdb.train_miss`.
+        """
         from nasdb import benchmark
 
+        if isinstance(miss, (str, list, tuple)):
+            from nasdb import train_miss
+
+            chain = train_miss.parse_chain(miss)
+            if "train" in chain:
+                return train_miss.build(
+                    self, space, task, metric, chain, fidelity=fidelity, recipe=recipe,
+                    seed=train_seed, executor=executor, workers=workers, address=address,
+                    surrogate=surrogate,
+                )  # fmt: skip
+            if chain == ("surrogate",) and surrogate is None:
+                surrogate = "auto"
+            miss = None
         return benchmark.build(
             self,
             space,

@@ -76,6 +76,7 @@ RUNS = pa.schema(
         ("best", pa.float64()),  # best first objective so far at the target fidelity
         ("predicted", pa.bool_()),  # the first objective came from a surrogate, not a table
         ("cost_model", pa.string()),  # what ``cost`` is: measured, modelled or nominal, and how
+        ("origin", pa.string()),  # where the first objective came from: table, surrogate, train
     ]
 )
 
@@ -113,4 +114,34 @@ SURROGATES = pa.schema(
 PREDICTIONS = pa.schema(
     [f for f in EVALUATIONS if f.name not in ("seed", "unit", "source")]
     + [("std", pa.float64()), ("unit", pa.string()), ("surrogate", pa.string())]
+)
+
+# One row per training nasdb ran on a search's miss (see nasdb.train_miss): provenance of
+# the ``trained_<space>_<task>`` evaluations, and the diverged runs that have none.
+TRAININGS = pa.schema(
+    [
+        ("source", pa.string()),
+        ("space", pa.string()),
+        ("task", pa.string()),
+        ("arch_index", pa.int64()),
+        ("arch_id", pa.string()),
+        ("fidelity", pa.int32()),  # epochs trained
+        ("seed", pa.int32()),
+        ("status", pa.string()),  # ok, or diverged (non-finite loss: no accuracy)
+        ("test_accuracy", pa.float64()),
+        ("valid_accuracy", pa.float64()),
+        ("train_seconds", pa.float64()),  # wall seconds of the training itself
+        ("recipe", pa.string()),
+        ("recipe_sha256", pa.string()),
+        ("recipe_json", pa.string()),
+        ("dataset", pa.string()),
+        ("dataset_fingerprint", pa.string()),
+        ("hardware", pa.string()),  # JSON
+        ("versions", pa.string()),  # JSON: nasdb, torch, numpy, python
+        ("nasdb_version", pa.string()),
+        ("history", pa.string()),  # JSON: one entry per epoch
+        ("host", pa.string()),
+        ("pid", pa.int64()),
+        ("trained_at", pa.timestamp("s", tz="UTC")),
+    ]
 )

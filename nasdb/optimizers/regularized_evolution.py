@@ -48,6 +48,8 @@ class RegularizedEvolution(Optimizer):
     def ask(self) -> int:
         if self._initial:
             return self._initial.pop()
+        if not self._fits:  # every earlier ask still in flight (asynchronous search)
+            return int(self.problem.sample(self.rng, 1)[0])
         n, fits = len(self._fits), self._fits
         # tournament over sample_size members drawn with replacement
         k, best = 0, float("-inf")
