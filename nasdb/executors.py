@@ -65,6 +65,8 @@ class RayExecutor:
         self.device = device
         self._ray = ray
         self._started = False
+        if address not in (None, "auto", "local") and not address.startswith("ray://"):
+            _probe(address)  # ray.init retries an unreachable address for minutes
         if not ray.is_initialized():
             try:
                 ray.init(address=address, num_cpus=None if address else self.workers,
@@ -89,6 +91,21 @@ class RayExecutor:
     def close(self) -> None:
         if self._started:
             self._ray.shutdown()
+
+
+def _probe(address: str) -> None:
+    """Refuse an address where nothing listens, at once and in one line."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ExecutorError(f"--address {address!r}: expected HOST:PORT of a Ray cluster")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ExecutorError(
+            f"--executor ray --address {address}: no Ray cluster answers there ({exc})"
+        ) from None
 
 
 def make(kind: str = "local", workers: int = 1, address: str | None = None, device=None):
