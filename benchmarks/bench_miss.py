@@ -120,7 +120,8 @@ def main() -> None:
 
             print(json.dumps(throughput(root, args.n, 2, "ray")), flush=True)
         except ImportError:
-            print(json.dumps({"bench": "throughput", "executor": "ray", "skipped": "not installed"}))
+            skipped = {"bench": "throughput", "executor": "ray", "skipped": "not installed"}
+            print(json.dumps(skipped))
         print(json.dumps(writers(root, args.rows)), flush=True)
 
 
