@@ -28,14 +28,18 @@ from nasdb.networks import recipes, tasks, training
 SPACE, TASK = "nb201", "digits10"
 
 
-def _home(root: Path, name: str) -> Path:
+def _home(root: Path, name: str, base: Path | None = None) -> Path:
     home = root / name
+    if base is not None:  # write-back into a copy of a full catalog: its wide table rebuilds
+        import shutil
+
+        shutil.copytree(base, home)
     tasks.add(TASK, SPACE, "digits", home=home)
     return home
 
 
-def overhead(root: Path, n: int) -> dict:
-    home = _home(root, "overhead")
+def overhead(root: Path, n: int, base: Path | None = None) -> dict:
+    home = _home(root, "overhead" if base is None else "overhead-full", base)
     task = tasks.get(TASK, home)
     recipe = recipes.get("nb201-short")
     recipe = recipe.with_epochs(recipe.epochs)
@@ -58,7 +62,7 @@ def overhead(root: Path, n: int) -> dict:
         for k, v in zip(phases, (t1 - t0, t3 - t2, t4 - t3, t2 - t1), strict=True):
             v and phases[k].append(v)
     mean = {f"{k}_ms": round(1000 * sum(v) / len(v), 2) for k, v in phases.items()}
-    return {"bench": "overhead", "misses": n, **mean}
+    return {"bench": "overhead", "catalog": str(base or "fresh"), "misses": n, **mean}
 
 
 def throughput(root: Path, n: int, workers: int, executor: str) -> dict:
@@ -100,7 +104,7 @@ def writers(root: Path, rows: int, procs: int = 4) -> dict:
     for p in ps:
         p.join()
     wall = time.perf_counter() - start
-    stored = connect(home).sql("SELECT count(DISTINCT arch_index) FROM trainings").fetchone()[0]
+    stored = connect(home).sql("SELECT count(DISTINCT arch_index) FROM trainings").fetchall()[0][0]
     return {"bench": "writers", "processes": procs, "rows": procs * rows, "stored": stored,
             "wall_s": round(wall, 2), "rows_per_s": round(procs * rows / wall, 2)}  # fmt: skip
 
@@ -109,10 +113,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=4, help="trainings per measurement")
     ap.add_argument("--rows", type=int, default=10, help="rows per writer process")
+    ap.add_argument("--home", type=Path, default=None,
+                    help="also measure the overhead in a copy of this catalog")  # fmt: skip
+    ap.add_argument("--only-overhead", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="nasdb-bench-miss-") as tmp:
         root = Path(tmp)
         print(json.dumps(overhead(root, args.n)), flush=True)
+        if args.home is not None:
+            print(json.dumps(overhead(root, args.n, args.home)), flush=True)
+        if args.only_overhead:
+            return
         for w in (1, 2):
             print(json.dumps(throughput(root, args.n, w, "local")), flush=True)
         try:
