@@ -104,6 +104,8 @@ def writers(root: Path, rows: int, procs: int = 4) -> dict:
     for p in ps:
         p.join()
     wall = time.perf_counter() - start
+    if any(p.exitcode != 0 for p in ps):
+        raise SystemExit(f"a writer process failed: exit codes {[p.exitcode for p in ps]}")
     stored = connect(home).sql("SELECT count(DISTINCT arch_index) FROM trainings").fetchall()[0][0]
     return {"bench": "writers", "processes": procs, "rows": procs * rows, "stored": stored,
             "wall_s": round(wall, 2), "rows_per_s": round(procs * rows / wall, 2)}  # fmt: skip
