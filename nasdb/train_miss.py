@@ -196,6 +196,7 @@ class TrainMiss:
         self._inflight: dict[int, Future] = {}
         self._guard = threading.Lock()
         self._write_guard = threading.Lock()
+        self._pending: list[dict] = []
         self._threads = ThreadPoolExecutor(max_workers=self.workers)
         for index, row in self._stored().items():
             self._keep(index, row)
@@ -243,14 +244,24 @@ class TrainMiss:
                             self.space, index, self.task, self.recipe, self.seed
                         )
                         row = _training_row(result, self.recipe, self.task, self.source)
-                        with self._write_guard:
-                            write_back(self.home, [row])
+                        self._commit(row)
                         self.trained_here += 1
                     return self._finish(index, row)
                 finally:
                     claims.release(path)
             if not claims.break_stale(path):
                 time.sleep(POLL_SECONDS)
+
+    def _commit(self, row: dict) -> None:
+        """Group commit: rows that finish while another write-back runs go in the next
+        one together (one generation, one wide-table rebuild); returns once ``row`` is in."""
+        with self._guard:
+            self._pending.append(row)
+        with self._write_guard:
+            with self._guard:
+                batch, self._pending = self._pending, []
+            if batch:
+                write_back(self.home, batch)
 
     def _finish(self, index: int, row: dict) -> float:
         with self._guard:
