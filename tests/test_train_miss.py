@@ -218,3 +218,14 @@ def test_ray_executor_local_instance(digits):
     out = nasdb(digits, *SEARCH, "--budget", "2", "--executor", "ray", "--train-workers", "1")
     assert _trained(out.stdout) == len(sql(digits, "SELECT * FROM trainings")) >= 1
     assert nasdb(digits, "verify").returncode == 0
+
+
+def test_compare_with_train_miss_shares_trainings(digits):
+    out = nasdb(digits, "compare", "-b", "nb201/digits10", "-a", "rea", "-a", "rs", "--seeds",
+                "1", "--budget", "3", "--miss", "train", "--recipe", "nb201-short")  # fmt: skip
+    rows = sql(digits, "SELECT arch_index, count(*) AS n FROM trainings GROUP BY arch_index")
+    runs = sql(digits, "SELECT algorithm, arch_index, origin FROM runs")
+    assert len(runs) == 6 and {r["origin"] for r in runs} == {"train"}
+    assert all(r["n"] == 1 for r in rows)  # an architecture both runs asked: trained once
+    assert {r["arch_index"] for r in runs} == {r["arch_index"] for r in rows}
+    assert _trained(out.stdout) == len(rows)
