@@ -394,9 +394,11 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     click.echo(f"cost per evaluation: {bench.cost_model}")
     if final is not None:
         arch = int(traj.arch[final])
+        optimum = bench.optimum()
         click.echo(
             f"best {bench.metrics[0]}: {traj.best[-1]:.6g} (arch {bench.space.arch_id(arch)}, "
-            f"trial {final}); table optimum {bench.optimum():.6g}"
+            f"trial {final}); "
+            + (f"table optimum {optimum:.6g}" if optimum == optimum else "no published values")
         )
     if bench.n_objectives > 1:
         _search_front(bench, traj)
