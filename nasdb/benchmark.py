@@ -174,11 +174,23 @@ class Benchmark:
         col = self._primary[self._fidelity(fidelity)][self.valid]
         if fidelity in (None, self.fidelity):
             col = col[self._measured[self.valid]]
+        if not len(col):  # nothing measured before the search (a task trained on a miss)
+            return float("nan")
         return float(np.nanmax(col) if self.directions[0] == "max" else np.nanmin(col))
 
     def is_predicted(self, archs) -> np.ndarray:
         """Which of ``archs`` a surrogate answered (rather than the table)."""
         return ~np.isnan(self.predicted_std[np.asarray(archs, dtype=np.int64)])
+
+    def origins(self, archs) -> np.ndarray:
+        """Where each architecture's first objective came from: table, surrogate or train."""
+        archs = np.asarray(archs, dtype=np.int64)
+        out = np.full(len(archs), "table", dtype=object)
+        trained = getattr(self.miss, "trained_mask", None)
+        if trained is not None:
+            out[trained[archs]] = "train"
+        out[self.is_predicted(archs)] = "surrogate"
+        return out
 
     def primary_column(self, fidelity: int | None = None) -> np.ndarray:
         """First-objective values of the valid architectures, in ``valid`` order."""

@@ -254,10 +254,19 @@ def _fidelity(value: str | None):
 def _benchmark(db, space, task, metrics, device, fidelity, source, proxy=None, surrogate=None,
                protocol: dict | None = None):  # fmt: skip
     """Without --metric, the space's published protocol (NB201: valid_accuracy at 12
-    epochs, reporting test_accuracy at 200); see nasdb.protocol."""
+    epochs, reporting test_accuracy at 200; see nasdb.protocol); with --miss train, what
+    the table lacks is trained (see nasdb.train_miss)."""
     from nasdb.db import _UNSET
 
     protocol = protocol or {}
+    if protocol.get("miss") not in (None, "table"):
+        return db.benchmark(
+            space, task, list(metrics) or "test_accuracy", fidelity=_fidelity(fidelity),
+            surrogate=surrogate, miss=protocol["miss"], recipe=protocol["recipe"],
+            train_seed=protocol["train_seed"], executor=protocol["executor"],
+            workers=protocol["train_workers"], address=protocol["address"],
+            prior=protocol.get("prior"),
+        )  # fmt: skip
     report_fidelity = protocol.get("report_fidelity")
     return db.benchmark(
         space,
@@ -333,6 +342,43 @@ def _search_options(fn):
     return fn
 
 
+def _training_options(fn):
+    """--miss and how a miss is trained (see nasdb.train_miss)."""
+    for option in reversed(
+        [
+            click.option(
+                "--miss",
+                default=None,
+                help="What answers where the table has no value: table (an error), surrogate, "
+                "train, or surrogate,train (train needs a task from nasdb task add).",
+            ),
+            click.option("--recipe", default=None, help="Training recipe on a miss "
+                         "(default: the space's; a name or a .json file)."),  # fmt: skip
+            click.option("--train-seed", type=int, default=0, show_default=True,
+                         help="Seed of trainings on a miss."),  # fmt: skip
+            click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
+                         show_default=True, help="Where trainings run."),  # fmt: skip
+            click.option("--address", default=None, help="Ray cluster address (--executor ray)."),
+            click.option("--train-workers", type=int, default=1, show_default=True,
+                         help="Trainings in flight at once."),  # fmt: skip
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def _close_training(benches) -> None:
+    """Shut trainings' executors down and say what was trained and what was read back."""
+    for bench in benches:
+        policy = getattr(bench.miss, "train", bench.miss)
+        if getattr(policy, "trains", False):
+            policy.close()
+            click.echo(
+                f"trained {policy.trained_here} architectures on {bench.describe()} "
+                f"(source {policy.source}; nasdb sql \"SELECT * FROM trainings\")"
+            )
+
+
 def _axis_options(fn):
     """--x and --y of report curves."""
     fn = click.option(
@@ -395,9 +441,10 @@ def describe(space: str | None, task: str | None, home: Path | None) -> None:
 @click.option("--param", "params", multiple=True, help="Algorithm parameter KEY=VALUE.")
 @click.option("--save/--no-save", default=True, show_default=True, help="Store in the catalog.")
 @_search_options
+@_training_options
 def search(space, task, algorithm, seed, params, save, metrics, device, fidelity, source, proxy,
            surrogate, report_metric, report_fidelity, search_on_test, per_seed, prior, budget,
-           seconds, home) -> None:  # fmt: skip
+           seconds, home, **training) -> None:  # fmt: skip
     """One search run on a benchmark; the trajectory goes to the catalog's runs view."""
     import numpy as np
 
@@ -405,12 +452,15 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
 
     db = _connect(home)
     protocol = dict(report_metric=report_metric, report_fidelity=report_fidelity,
-                    search_on_test=search_on_test, per_seed=per_seed, prior=prior)  # fmt: skip
+                    search_on_test=search_on_test, per_seed=per_seed, prior=prior, **training)
     bench = _benchmark(db, space, task, metrics, device, fidelity, source, proxy, surrogate,
                        protocol)  # fmt: skip
-    traj = runner.run(
-        algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
-    )
+    try:
+        traj = runner.run(
+            algorithm, bench, seed, _budget(budget, seconds), _parse_params(params, False)
+        )
+    finally:
+        _close_training([bench])
     final = int(np.nanargmax(traj.best * bench.signs[0])) if np.isfinite(traj.best).any() else None
     click.echo(
         f"{algorithm} on {bench.describe()}, seed {seed}: {len(traj.arch)} trials, "
@@ -419,10 +469,11 @@ def search(space, task, algorithm, seed, params, save, metrics, device, fidelity
     click.echo(f"cost per evaluation: {bench.cost_model}")
     if final is not None:
         arch = int(traj.arch[final])
+        optimum = bench.optimum()
         click.echo(
             f"best {bench.metrics[0]}: {traj.best[-1]:.6g}{_predicted_note(bench, arch)} "
             f"(arch {bench.space.arch_id(arch)}, trial {final}); "
-            f"table optimum {bench.optimum():.6g}"
+            + (f"table optimum {optimum:.6g}" if optimum == optimum else "no published values")
         )
         if bench.reported_column is not None:
             click.echo(
@@ -474,9 +525,10 @@ def _search_front(bench, traj) -> None:
 )
 @_axis_options
 @_search_options
+@_training_options
 def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metrics, device,
             fidelity, source, proxy, surrogate, report_metric, report_fidelity, search_on_test,
-            per_seed, prior, budget, seconds, home) -> None:  # fmt: skip
+            per_seed, prior, budget, seconds, home, **training) -> None:  # fmt: skip
     """Algorithms x benchmarks x seeds in parallel; stored in the catalog's runs view."""
     from nasdb import optimizers, runner
 
@@ -497,7 +549,7 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metri
     plan = _budget(budget, seconds)
     db = _connect(home)
     protocol = dict(report_metric=report_metric, report_fidelity=report_fidelity,
-                    search_on_test=search_on_test, per_seed=per_seed, prior=prior)  # fmt: skip
+                    search_on_test=search_on_test, per_seed=per_seed, prior=prior, **training)
     benchmarks = []
     for text in benches:
         space, _, task = text.partition("/")
@@ -505,14 +557,17 @@ def compare(benches, algorithms, seeds, workers, params, report_dir, x, y, metri
             _benchmark(db, space, task or None, metrics, device, fidelity, source, proxy,
                        surrogate, protocol)  # fmt: skip
         )
-    table = runner.compare(
-        algorithms,
-        benchmarks,
-        seeds,
-        plan,
-        params=by_algorithm,
-        workers=workers,
-    )
+    try:
+        table = runner.compare(
+            algorithms,
+            benchmarks,
+            seeds,
+            plan,
+            params=by_algorithm,
+            workers=workers,
+        )
+    finally:
+        _close_training(benchmarks)
     run_id = table.column("run_id")[0].as_py()
     db.catalog.write_run(table, run_id)
     click.echo(f"run {run_id}: {table.num_rows:,} trials stored (view runs)")

@@ -594,6 +594,11 @@ class Database:
         per_seed: bool = False,
         protocol: bool = False,
         prior=None,
+        recipe: str | None = None,
+        train_seed: int = 0,
+        executor: str = "local",
+        workers: int = 1,
+        address: str | None = None,
     ):
         """An objective for search algorithms; see :func:`nasdb.benchmark.build`.
 
@@ -605,8 +610,27 @@ class Database:
         ``prior``: a transfer prior for the first objective that optimizers may start from
         (``"zero-shot"``, ``"few-shot:K"``, ``"auto"`` or a Prior; see
         :func:`nasdb.transfer.attach`).
+        ``miss`` may also name a chain: ``"train"`` or ``"surrogate,train"`` trains what
+        the table lacks on a registered task (``recipe``, ``train_seed``, ``workers``
+        trainings in flight on the ``executor``, local or ray at ``address``); see
+        :mod:`nasdb.train_miss`.
         """
         from nasdb import protocol as proto
+
+        if isinstance(miss, (str, list, tuple)):
+            from nasdb import train_miss
+
+            chain = train_miss.parse_chain(miss)
+            if "train" in chain:
+                bench = train_miss.build(
+                    self, space, task, metric or "test_accuracy", chain, fidelity=fidelity,
+                    recipe=recipe, seed=train_seed, executor=executor, workers=workers,
+                    address=address, surrogate=surrogate,
+                )  # fmt: skip
+                return self._with_prior(bench, prior)
+            if chain == ("surrogate",) and surrogate is None:
+                surrogate = "auto"
+            miss = None
 
         if protocol:
             bench = proto.benchmark(

@@ -26,7 +26,10 @@ from nasdb.errors import NasdbError
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-TABLES = ("evaluations", "sources", "architectures", "wide", "runs", "surrogates", "predictions")
+TABLES = (
+    "evaluations", "sources", "architectures", "wide", "runs", "surrogates", "predictions",
+    "trainings",
+)  # fmt: skip
 DIRS = ("models",)  # tables whose entries are directories (a surrogate's model files)
 
 

@@ -85,6 +85,8 @@ def run(
 ) -> Trajectory:
     """One seeded run; the same arguments give the same trajectory."""
     opt = make_optimizer(algorithm, bench, seed, params)
+    if getattr(bench.miss, "submit", None) is not None and not opt.multi_fidelity:
+        return _run_async(opt, bench, budget)
     draws = None
     if bench.seed_columns is not None:  # per-seed mode: every query draws one seed's value
         from nasdb.protocol import SeedDraws
@@ -156,11 +158,55 @@ def _run_general(opt, bench: Benchmark, budget: Budget, draws=None) -> Trajector
     )
 
 
+def _run_async(opt, bench: Benchmark, budget: Budget) -> Trajectory:
+    """Keep up to ``bench.miss.workers`` trainings in flight: the optimizer is asked again
+    before earlier asks are told, and told in the order trainings finish."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    policy = bench.miss
+    n_max = budget.evaluations if budget.evaluations is not None else 1 << 62
+    limit = budget.seconds if budget.seconds is not None else float("inf")
+    signs, mo = bench.signs, opt.multi_objective
+    target = bench.fidelity
+    archs, vals, costs = [], [], []
+    pending: dict = {}
+    asked, spent = 0, 0.0
+
+    def record(a: int) -> None:
+        nonlocal spent
+        v = bench.values(a, target)
+        opt.tell(a, v * signs if mo else float(v[0] * signs[0]))
+        c = bench.cost_of(a, target)
+        spent += c if c == c else 0.0
+        archs.append(a)
+        vals.append(v)
+        costs.append(c)
+
+    while len(archs) < asked or (asked < n_max and spent < limit):
+        if asked < n_max and spent < limit and len(pending) < policy.workers:
+            a = int(opt.ask())
+            asked += 1
+            if bench._primary[target][a] == bench._primary[target][a] or policy.has(a):
+                record(a)
+            else:
+                pending.setdefault(policy.submit(a), []).append(a)
+            continue
+        done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+        for fut in done:
+            fut.result()  # a failed training is an error here, not a value
+            for a in pending.pop(fut):
+                record(a)
+    fid = np.full(len(archs), -1 if target is None else target, dtype=np.int32)
+    values = np.array(vals).reshape(len(archs), bench.n_objectives)
+    arch = np.array(archs, dtype=np.int64)
+    return Trajectory(arch, fid, values, np.array(costs), _best(values[:, 0], fid, bench))
+
+
 def _best(first: np.ndarray, fid: np.ndarray, bench: Benchmark) -> np.ndarray:
     sign = bench.signs[0]
     target = -1 if bench.fidelity is None else bench.fidelity
     oriented = np.where(fid == target, first * sign, -np.inf)
-    best = np.maximum.accumulate(oriented) if len(first) else oriented
+    best = np.fmax.accumulate(oriented) if len(first) else oriented  # a diverged NaN never wins
     return np.where(np.isinf(best), np.nan, best * sign)
 
 
@@ -220,6 +266,7 @@ def to_table(
             reported = f"{reported}@{bench.reported_fidelity}"
         add("reported_metric", np.full(n, reported or "", dtype=object))
         add("reported", incumbent_reported(bench, traj.arch, traj.best))
+        add("origin", bench.origins(traj.arch))
     # DuckDB reads this dict of numpy columns by its variable name in the query below
     frame = {name: np.concatenate(parts) for name, parts in cols.items()}  # noqa: F841
     vs = ", ".join(f"v{j}" for j in range(width))
@@ -228,7 +275,7 @@ def to_table(
         "metric, direction, NULLIF(device, '') AS device, seed, trial, arch_index, arch_id, "
         "NULLIF(fidelity, -1) AS fidelity, v0 AS value, "
         f'list_slice([{vs}], 1, m) AS "values", cost, time, best, predicted, cost_model, '
-        "NULLIF(reported_metric, '') AS reported_metric, reported FROM frame"
+        "NULLIF(reported_metric, '') AS reported_metric, reported, origin FROM frame"
     )
     con = duckdb.connect()
     table = con.sql(select, params={"run_id": run_id}).to_arrow_table()
@@ -285,6 +332,8 @@ def compare(
 
         integer(workers, "workers", 1)
     workers = max(1, min(workers or os.cpu_count() or 1, os.cpu_count() or 1))
+    if any(getattr(b.miss, "trains", False) for b in benchmarks):
+        workers = 1  # runs share the benchmarks' trainings, which spread over their executor
     chunk = max(1, len(seeds) // (4 * workers))
     jobs = [
         (algorithm, b, seeds[i : i + chunk])

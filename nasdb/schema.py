@@ -81,6 +81,7 @@ RUNS = pa.schema(
         ("cost_model", pa.string()),  # what ``cost`` is: measured, modelled or nominal, and how
         ("reported_metric", pa.string()),  # e.g. test_accuracy@200: what runs report
         ("reported", pa.float64()),  # its value for the incumbent (best objective so far)
+        ("origin", pa.string()),  # where the first objective came from: table, surrogate, train
     ]
 )
 
@@ -126,4 +127,34 @@ SURROGATES = pa.schema(
 PREDICTIONS = pa.schema(
     [f for f in EVALUATIONS if f.name not in ("seed", "unit", "source", "infeasible")]
     + [("std", pa.float64()), ("unit", pa.string()), ("surrogate", pa.string())]
+)
+
+# One row per training nasdb ran on a search's miss (see nasdb.train_miss): provenance of
+# the ``trained_<space>_<task>`` evaluations, and the diverged runs that have none.
+TRAININGS = pa.schema(
+    [
+        ("source", pa.string()),
+        ("space", pa.string()),
+        ("task", pa.string()),
+        ("arch_index", pa.int64()),
+        ("arch_id", pa.string()),
+        ("fidelity", pa.int32()),  # epochs trained
+        ("seed", pa.int32()),
+        ("status", pa.string()),  # ok, or diverged (non-finite loss: no accuracy)
+        ("test_accuracy", pa.float64()),
+        ("valid_accuracy", pa.float64()),
+        ("train_seconds", pa.float64()),  # wall seconds of the training itself
+        ("recipe", pa.string()),
+        ("recipe_sha256", pa.string()),
+        ("recipe_json", pa.string()),
+        ("dataset", pa.string()),
+        ("dataset_fingerprint", pa.string()),
+        ("hardware", pa.string()),  # JSON
+        ("versions", pa.string()),  # JSON: nasdb, torch, numpy, python
+        ("nasdb_version", pa.string()),
+        ("history", pa.string()),  # JSON: one entry per epoch
+        ("host", pa.string()),
+        ("pid", pa.int64()),
+        ("trained_at", pa.timestamp("s", tz="UTC")),
+    ]
 )

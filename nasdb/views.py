@@ -14,7 +14,15 @@ from collections import defaultdict
 from pathlib import Path
 
 from nasdb import loaders
-from nasdb.schema import ARCHITECTURES, EVALUATIONS, PREDICTIONS, RUNS, SOURCES, SURROGATES
+from nasdb.schema import (
+    ARCHITECTURES,
+    EVALUATIONS,
+    PREDICTIONS,
+    RUNS,
+    SOURCES,
+    SURROGATES,
+    TRAININGS,
+)  # fmt: skip
 
 _DUCK_TYPES = {
     "string": "VARCHAR",
@@ -47,7 +55,9 @@ def _files_sql(files: list[Path], schema) -> str:
 
 # Tables written one file at a time after ingest; their files may differ in schema
 # version, so they are read by column name.
-GLOBBED = {"runs": RUNS, "surrogates": SURROGATES, "predictions": PREDICTIONS}
+GLOBBED = {
+    "runs": RUNS, "surrogates": SURROGATES, "predictions": PREDICTIONS, "trainings": TRAININGS,
+}  # fmt: skip
 
 
 def _glob_sql(gen, table: str) -> str:

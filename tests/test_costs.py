@@ -89,7 +89,8 @@ def test_search_and_runs_say_which_cost(db, full_home):
         bench = db.benchmark(space, task)
         traj = runner.run("rs", bench, 0, runner.Budget(3))
         table = runner.to_table([("rs", bench, 0, traj)], "run")
-        assert table.schema.names[-1] == "cost_model"
+        assert "cost_model" in table.schema.names
+        assert set(table.column("origin").to_pylist()) == {"table"}
         assert set(table.column("cost_model").to_pylist()) == {bench.cost_model}
         assert bench.cost_model.startswith(start)
 

@@ -60,6 +60,8 @@ class RegularizedEvolution(Optimizer):
                 return index
         if self._initial and self._seeds is None:
             return self._initial.pop()
+        if not self._fits:  # every earlier ask still in flight (asynchronous search)
+            return int(self.problem.sample(self.rng, 1)[0])
         n, fits = len(self._fits), self._fits
         # tournament over sample_size members drawn with replacement
         k, best = 0, float("-inf")
