@@ -139,8 +139,13 @@ class Generation:
 
     def only_space(self, space: str) -> Generation:
         """The evaluations, sources and architectures of one space: what its wide table is
-        built from."""
-        names = {n for n, m in self.sources.items() if m["space"] == space}
+        built from. Rows nasdb trained itself (``trained_*`` sources, nasdb.train_miss) stay
+        out: they are read through ``evaluations`` and ``trainings``, so that writing one
+        back never rebuilds a whole wide table."""
+        names = {
+            n for n, m in self.sources.items()
+            if m["space"] == space and not n.startswith("trained_")
+        }  # fmt: skip
         keep = {f"{t}/{n}" for t in ("evaluations", "sources") for n in names}
         keep.add(f"architectures/{space}")
         entries = {k: e for k, e in self.entries.items() if k in keep}
