@@ -283,10 +283,12 @@ def output_dir(path: Path, home: Path, option: str = "--output") -> Path:
 
 
 def is_catalog(home: Path) -> bool:
-    """A manifest, or the sources folder of a catalog from before manifests."""
+    """A manifest, the sources folder of a catalog from before manifests, or a registry of
+    tasks added with ``nasdb task add`` (a home whose rows are all still to be trained)."""
     from nasdb.manifest import MANIFEST
+    from nasdb.networks.tasks import REGISTRY_FILE
 
-    return (home / MANIFEST).is_file() or (home / "sources").is_dir()
+    return any((home / name).exists() for name in (MANIFEST, "sources", REGISTRY_FILE))
 
 
 def catalog_home(home: Path) -> Path:
