@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pyarrow.parquet as pq
 from conftest import run_cli
+from test_honest_views import NBGRAPH_BEST
 
 
 def test_quickstart_needs_only_installed_packages(tmp_path):
@@ -18,6 +20,16 @@ def test_quickstart_needs_only_installed_packages(tmp_path):
     assert "cora" in result.output and "proteins" in result.output
     listed = run_cli("list", "--home", str(home))
     assert "nbgraph" in listed.output and "analog_nasbench" in listed.output
+    # the answers, not just rows: every dataset's best GNN, as the wide view gives it
+    lines = result.output.splitlines()
+    for task, encoding, acc in NBGRAPH_BEST:
+        archs = "2021" if task == "proteins" else "26206"
+        (line,) = [ln for ln in lines if ln.split()[:1] == [task]]
+        assert line.split() == [task, archs, f"{acc:g}", encoding], line
+    assert not [ln for ln in lines if "NULL" in ln.split() and "nasdb sql" not in ln]
+    analog = "5780     |nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
+    assert [ln.split()[-2:] for ln in lines if ln.startswith(analog)] == [["93.47", "91.33"]]
+    assert re.search(r'task="cora", metric="test_accuracy"\) -> 83\.13$', result.output, re.M)
 
 
 def test_sql_formats(full_home, tmp_path):

@@ -102,20 +102,6 @@ def test_readme_nbgraph_best_per_dataset(db):
         assert round(got, 2) == acc
 
 
-def test_quickstart_prints_the_best_accuracies(tmp_path):
-    result = run_cli("quickstart", "--home", str(tmp_path / "qs"))
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    for task, encoding, acc in NBGRAPH_BEST:
-        archs = "2021" if task == "proteins" else "26206"
-        (line,) = [ln for ln in lines if ln.split()[:1] == [task]]
-        assert line.split() == [task, archs, f"{acc:g}", encoding], line
-    assert not [ln for ln in lines if "NULL" in ln.split() and "nasdb sql" not in ln]
-    analog = "5780     |nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
-    assert [ln.split()[-2:] for ln in lines if ln.startswith(analog)] == [["93.47", "91.33"]]
-    assert re.search(r'task="cora", metric="test_accuracy"\) -> 83\.13$', result.output, re.M)
-
-
 # The objective `nasdb search SPACE TASK` takes by default (test accuracy) or, where a task
 # has none, the one a user would name; and the source that must answer it.
 DEFAULT_SEARCH = {

@@ -264,14 +264,6 @@ def test_multi_fidelity_methods_beat_random_search_per_simulated_second(nb201):
         assert wilcoxon(best, rs, alternative="greater").pvalue < alpha, algorithm
 
 
-def test_bananas_beats_random_search(nb201):
-    from scipy.stats import wilcoxon
-
-    rs = [runner.run("rs", nb201, s, runner.Budget(100)).best[-1] for s in range(20)]
-    bo = [runner.run("bananas", nb201, s, runner.Budget(100)).best[-1] for s in range(20)]
-    assert wilcoxon(bo, rs, alternative="greater").pvalue < 0.01
-
-
 @pytest.mark.parametrize("algorithm", ["sh", "hb"])
 def test_fidelity_methods_refuse_single_fidelity_benchmarks(run_home, algorithm):
     line = _error(run_cli("search", "nbgraph", "cora", "-a", algorithm, "--home", str(run_home)))
