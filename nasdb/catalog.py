@@ -169,7 +169,7 @@ class Transaction:
         from nasdb.manifest import sha256
 
         path = self._new_path(table, stem, suffix)
-        manifest.fsync_file(finished)
+        manifest.fsync(finished)
         os.replace(finished, path)
         self.written.append(path)
         self.gen.entries[f"{table}/{stem}"] = {
@@ -190,7 +190,7 @@ class Transaction:
             build(tmp)
             files = {}
             for f in sorted(p for p in tmp.rglob("*") if p.is_file()):
-                manifest.fsync_file(f)
+                manifest.fsync(f)
                 rel = str(f.relative_to(tmp))
                 files[rel] = {"bytes": f.stat().st_size, "sha256": sha256(f)}
             if path.exists():  # left by a writer that crashed before committing this number
@@ -298,7 +298,7 @@ class Catalog:
             {"path": p, "since": now} for p in gone
         ]
         for d in {p.parent for p in tx.written}:
-            manifest.fsync_dir(d)
+            manifest.fsync(d)
         target = self.home / manifest.MANIFEST
         tmp = temp_beside(target)
         with open(tmp, "w") as fh:
@@ -307,7 +307,7 @@ class Catalog:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
         tx.committed = True
-        manifest.fsync_dir(self.home)
+        manifest.fsync(self.home)
 
     def _collect(self, gen: manifest.Generation) -> None:
         """Delete files that neither this generation nor a retired one in its grace period
@@ -513,7 +513,7 @@ class Catalog:
                 except duckdb.Error:
                     continue
             con.close()
-            manifest.fsync_file(Path(tmp))
+            manifest.fsync(Path(tmp))
             os.replace(tmp, target)
         finally:
             Path(tmp).unlink(missing_ok=True)

@@ -46,15 +46,8 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file's, or a directory's entries', writes to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
