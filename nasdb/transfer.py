@@ -45,6 +45,10 @@ class Setting:
     def describe(self) -> str:
         return "/".join(x for x in (self.task, self.device) if x is not None) or "-"
 
+    def matches(self, name: str) -> bool:
+        """Named by ``name``: its task, its device, or ``task/device``."""
+        return name in (self.describe(), self.task, self.device)
+
 
 @dataclass
 class Prior:
@@ -158,17 +162,17 @@ def build(
     candidates = [s for s in every if not _leaks(s, target, by_device)]
     if sources is not None:
         wanted = list(sources)
-        unknown = [w for w in wanted if not any(w in _names(s) for s in every)]
+        unknown = [w for w in wanted if not any(s.matches(w) for s in every)]
         if unknown:
             listed = ", ".join(s.describe() for s in every)
             raise UnknownName(f"{space} {metric}: no source setting {unknown[0]!r}; have: {listed}")
-        leaking = [w for w in wanted if not any(w in _names(s) for s in candidates)]
+        leaking = [w for w in wanted if not any(s.matches(w) for s in candidates)]
         if leaking:
             raise NasdbError(
                 f"source {leaking[0]!r} is the target {target.describe()} itself (or shares its "
                 f"{'device' if by_device else 'task'}): a prior must not read the target"
             )
-        candidates = [s for s in candidates if any(w in _names(s) for w in wanted)]
+        candidates = [s for s in candidates if any(s.matches(w) for w in wanted)]
     if not candidates:
         raise NasdbError(
             f"{space} {metric}: no source for target {target.describe()}: every setting of "
@@ -196,10 +200,6 @@ def build(
         seed,
         sp,
     )
-
-
-def _names(s: Setting) -> set[str]:
-    return {s.describe(), *(x for x in (s.task, s.device) if x is not None)}
 
 
 def _column(db, space: str, metric: str, s: Setting) -> np.ndarray:

@@ -10,6 +10,7 @@ import click
 
 from nasdb.errors import NasdbError
 from nasdb.output import table
+from nasdb.validate import Int
 
 
 def _ints(text: str, option: str) -> list[int]:
@@ -32,9 +33,9 @@ def transfer() -> None:
 @click.option("--metric", default="test_accuracy", show_default=True)
 @click.option("--targets", default=None, help="Targets (task, device or task/device), a,b,c.")
 @click.option("--shots", default="0,5,10,20,50", show_default=True, help="Target samples k.")
-@click.option("--draws", type=int, default=10, show_default=True, help="Random draws per k.")
-@click.option("--seeds", type=int, default=50, show_default=True, help="Search seeds.")
-@click.option("--budget", type=int, default=100, show_default=True, help="Search evaluations.")
+@click.option("--draws", type=Int(1), default=10, show_default=True, help="Random draws per k.")
+@click.option("--seeds", type=Int(1), default=50, show_default=True, help="Search seeds.")
+@click.option("--budget", type=Int(1), default=100, show_default=True, help="Search evaluations.")
 @click.option("--algorithm", "-a", default="rea", show_default=True)
 @click.option("--no-search", is_flag=True, help="Rank correlations only.")
 @click.option(
@@ -69,13 +70,13 @@ def eval_(
     """Each setting of METRIC in SPACE as the target, all others as sources."""
     from nasdb import optimizers, transfer_eval
     from nasdb import transfer as tr
-    from nasdb.db import connect
+    from nasdb.cli import _connect
+    from nasdb.validate import output_dir
 
-    db = connect(home)
+    db = _connect(home)
     optimizers.get(algorithm)
-    for name, value in (("--draws", draws), ("--seeds", seeds), ("--budget", budget)):
-        if value <= 0:
-            raise NasdbError(f"{name} must be positive; got {value}")
+    if report_dir is not None:
+        output_dir(report_dir, db.home, "--report")
     if protocol == "help":
         if (space, metric) != ("nb201", "latency"):
             raise NasdbError(
@@ -90,7 +91,7 @@ def eval_(
         chosen = every
         if targets:
             wanted = targets.split(",")
-            chosen = [s for s in every if any(w in tr._names(s) for w in wanted)]
+            chosen = [s for s in every if any(s.matches(w) for w in wanted)]
             if not chosen:
                 listed = ", ".join(s.describe() for s in every)
                 raise NasdbError(f"--targets {targets!r}: none of {space} {metric}'s: {listed}")
