@@ -145,6 +145,13 @@ def attach(table, benches):  # (pyarrow.Table, Sequence[Benchmark]) -> pyarrow.T
     return table.replace_schema_metadata(meta)
 
 
+def with_facts(table, facts_by_name: dict[str, dict]):  # -> pyarrow.Table
+    """The runs table with facts as :func:`facts` reads them (e.g. of several merged runs)."""
+    meta = dict(table.schema.metadata or {})
+    meta[_META] = json.dumps(facts_by_name).encode()
+    return table.replace_schema_metadata(meta)
+
+
 def facts(table) -> dict[str, dict]:
     """The facts :func:`attach` stored (empty for runs stored without them)."""
     meta = getattr(getattr(table, "schema", None), "metadata", None) or {}
