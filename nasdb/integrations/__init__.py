@@ -10,6 +10,7 @@ optional extras, imported only when an integration is used.
 from __future__ import annotations
 
 import importlib
+
 import numpy as np
 
 from nasdb.errors import NasdbError

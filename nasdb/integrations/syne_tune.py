@@ -90,6 +90,7 @@ def blackbox(bench, multi_fidelity: bool = True):
     """``bench`` as a syne-tune :class:`~syne_tune.blackbox_repository.blackbox.Blackbox`:
     at all its fidelities, or at its target fidelity only (for single-fidelity schedulers,
     which otherwise take every lower-fidelity result as a finished evaluation)."""
+    _syne_tune()  # before the cached class: says which extra to install
     fids = bench.fidelities if multi_fidelity else (bench.fidelity,)
     return _blackbox_class()(bench, fids)
 
@@ -173,7 +174,8 @@ def scheduler(name: str, bench, seed: int = 0, transfer=None, **kwargs):
     benchmark's fidelities: grace period the lowest, maximum the highest, and a reduction
     factor that puts their rungs on the fidelities in between where they are geometric."""
     if name not in SCHEDULERS:
-        raise NasdbError(f"unknown syne-tune scheduler {name!r}; available: {', '.join(SCHEDULERS)}")
+        have = ", ".join(SCHEDULERS)
+        raise NasdbError(f"unknown syne-tune scheduler {name!r}; available: {have}")
     _syne_tune()
     from syne_tune.optimizer import baselines
     from syne_tune.optimizer.schedulers.single_objective_scheduler import (
