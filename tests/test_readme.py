@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from conftest import REPO
 
@@ -23,6 +29,41 @@ def test_five_sql_examples_answer(db):
 
 def test_python_example_runs(full_home, monkeypatch):
     monkeypatch.setenv("NASDB_HOME", str(full_home))
+    stores_runs = _section_blocks(TUNING)  # run below, as scripts on a copy of the catalog
     for code in _blocks("python"):
-        exec(compile(code, "README.md", "exec"), {"__name__": "__main__"})
+        if code not in stores_runs:
+            exec(compile(code, "README.md", "exec"), {"__name__": "__main__"})
+
+
+TUNING = "## syne-tune and Optuna"
+
+
+def _section_blocks(title: str) -> list[str]:
+    section = README.split(f"\n{title}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def test_tuning_library_examples_store_runs_that_nasdb_report_ranks(full_home, tmp_path):
+    """Each example runs as a script and prints the ``nasdb report`` command of its stored
+    run; that command, run from a shell, ranks the library's runs with nasdb's."""
+    home = tmp_path / "home"
+    shutil.copytree(full_home, home)
+    env = {**os.environ, "NASDB_HOME": str(home)}
+    blocks = _section_blocks(TUNING)
+    assert len(blocks) == 2
+    ranked = []
+    for i, code in enumerate(blocks):
+        script = tmp_path / f"example{i}.py"
+        script.write_text(code)
+        done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                              text=True, cwd=tmp_path, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        argv = shlex.split(done.stdout.strip().splitlines()[-1])
+        assert argv[:2] == ["nasdb", "report"]
+        nasdb = str(Path(sys.executable).with_name("nasdb"))
+        report = subprocess.run([nasdb, *argv[1:]], env=env, capture_output=True, text=True)
+        assert report.returncode == 0, report.stderr
+        rows = report.stdout.split("average_rank", 1)[1].splitlines()[2:]
+        ranked.append(sorted(r.split()[0] for r in rows if r.strip() and r[0] != "("))
+    assert ranked == [["rea", "rs", "synetune:asha"], ["optuna:tpe", "rs"]]
 
