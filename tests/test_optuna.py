@@ -39,6 +39,17 @@ def test_tpe_study_rows_are_nasdb_lookups(db, bench):
     assert df.best.iloc[-1] == study.best_value
 
 
+def test_runs_report_the_incumbents_test_accuracy_under_the_protocol(db):
+    bench = db.benchmark("nb201", "cifar10", protocol=True)  # valid@12, reports test@200
+    study = nop.create_study(bench, seed=0)
+    study.optimize(nop.Objective(bench), n_trials=10)
+    df = nop.to_runs(bench, study).to_pandas()
+    assert (df.fidelity == 12).all() and (df.reported_metric == "test_accuracy@200").all()
+    incumbent = int(df.arch_index[df.value.idxmax()])
+    assert df.reported.iloc[-1] == db.lookup("nb201", [incumbent], task="cifar10",
+                                             metric="test_accuracy", fidelity=200)[0]  # fmt: skip
+
+
 def test_several_metrics_make_a_multi_objective_study(db):
     bench = db.benchmark("nb201", "cifar10", ["test_accuracy", "latency"], device="edgegpu")
     study = nop.create_study(bench, seed=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -135,6 +136,8 @@ def test_report_ranks_syne_tune_next_to_nasdb(store_home):
 def test_bad_input_is_one_clear_error(db, bench, monkeypatch):
     with pytest.raises(NasdbError, match="unknown syne-tune scheduler 'hyperband'; available"):
         nst.simulate(bench, "hyperband", trials=3)
+    with pytest.raises(NasdbError, match="trials must be a positive integer; got 0"):
+        nst.simulate(bench, "rs", trials=0)
     with pytest.raises(NasdbError, match="zero-shot needs transfer="):
         nst.simulate(bench, "zero-shot", trials=3)
     results = nst.simulate(bench, "rs", trials=2)
@@ -146,3 +149,16 @@ def test_bad_input_is_one_clear_error(db, bench, monkeypatch):
     with pytest.raises(NasdbError, match=r"pip install 'nasdb\[synetune\]'"):
         nst.blackbox(bench)
 
+
+
+def test_nasdb_imports_without_the_libraries():
+    """Both libraries are optional: nasdb, its CLI and the integration modules import
+    without them (an import of either would fail in this process)."""
+    code = (
+        "import sys; sys.modules['syne_tune'] = None; sys.modules['optuna'] = None\n"
+        "import nasdb, nasdb.cli, nasdb.integrations\n"
+        "from nasdb.integrations import optuna, syne_tune\n"
+        "print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == "ok\n", done.stderr
