@@ -101,6 +101,18 @@ def test_transfer_schedulers_start_from_the_other_datasets_best(db, bench):
             assert op in {b[name] for b in best}
 
 
+def test_random_search_on_two_objectives(db):
+    two = db.benchmark("nb201", "cifar10", ["test_accuracy", "latency"], device="edgegpu")
+    assert nst.blackbox(two).objectives_names == ["test_accuracy", "latency", "elapsed_time"]
+    df = nst.to_runs(two, nst.simulate(two, "rs", trials=8), "rs").to_pandas()
+    values, arch = np.vstack(df["values"].to_numpy()), df.arch_index.to_numpy()
+    assert len(df) == 8 and (df.metric == "test_accuracy,latency").all()
+    assert np.array_equal(values[:, 1], db.lookup("nb201", arch, task="cifar10",
+                                                  metric="latency", device="edgegpu"))  # fmt: skip
+    with pytest.raises(NasdbError, match="takes one direction for all objectives"):
+        nst.simulate(two, "asha", trials=3)
+
+
 def test_invalid_nb101_configurations_fail_as_trials(db):
     nb101 = db.benchmark("nb101", "cifar10")
     results = nst.simulate(nb101, "rs", trials=15, seed=0)

@@ -5,9 +5,10 @@ one ``trial.suggest_categorical`` per choice; the objective returns the benchmar
 metric at its target fidelity (a tuple of all metrics when it has several), and
 :func:`create_study` sets the directions from the benchmark.
 
-A configuration that names no architecture (an NB101 graph whose input does not reach
-its output, or with more than 9 edges after pruning) raises ``optuna.TrialPruned``: such
-a cell cannot be built, so there is no value to return and nothing was trained. A made-up
+A configuration that names no architecture of the benchmark (an NB101 graph whose input
+does not reach its output, or with more than 9 edges after pruning; a cell the table
+holds no value for) raises ``optuna.TrialPruned``: there is no value to return, and
+nothing was trained. A made-up
 value (0 % accuracy, say) would enter the sampler's model as a measurement and the runs
 as an evaluation; a pruned trial is neither. Optuna's samplers still see it as a trial
 that did not complete (TPE ranks it below the completed ones), and :func:`to_runs` leaves

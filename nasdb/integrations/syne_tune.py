@@ -9,8 +9,8 @@ syne-tune's simulated backend; :func:`to_runs` turns the tuner's results into ``
 rows named ``synetune:<scheduler>``.
 
 A configuration that is no architecture of the benchmark (an NB101 graph whose input
-does not reach its output) fails as a trial, as it would fail to build: no value, no
-simulated time.
+does not reach its output, or a cell the benchmark's table holds no value for) fails as a
+trial: no value, no simulated time.
 """
 
 from __future__ import annotations
@@ -170,9 +170,10 @@ def transfer_evaluations(db, bench, tasks=None, max_configs: int | None = None, 
 
 def scheduler(name: str, bench, seed: int = 0, transfer=None, **kwargs):
     """A syne-tune scheduler by short name (see :data:`SCHEDULERS`) for ``bench``'s
-    blackbox; ``kwargs`` go to its constructor. ASHA and BOHB stop and promote at the
-    benchmark's fidelities: grace period the lowest, maximum the highest, and a reduction
-    factor that puts their rungs on the fidelities in between where they are geometric."""
+    blackbox; ``kwargs`` go to its constructor. ASHA and BOHB run from the benchmark's
+    lowest fidelity to its highest; where the fidelities are a geometric series (NB201's
+    12 and 200, NB101's 4, 12, 36, 108) its ratio is the reduction factor, so the rungs
+    are the fidelities, otherwise syne-tune's default of 3."""
     if name not in SCHEDULERS:
         have = ", ".join(SCHEDULERS)
         raise NasdbError(f"unknown syne-tune scheduler {name!r}; available: {have}")
@@ -194,6 +195,16 @@ def scheduler(name: str, bench, seed: int = 0, transfer=None, **kwargs):
             f"{bench.describe()} mixes {', '.join(bench.directions)} (use rs)"
         )
     common = dict(do_minimize=minimize, random_seed=seed)
+    if name == "rs" and len(metrics) > 1:  # baselines.RandomSearch takes one objective
+        from syne_tune.optimizer.schedulers.searchers.random_searcher import (
+            MultiObjectiveRandomSearcher,
+        )
+        from syne_tune.optimizer.schedulers.single_fidelity_scheduler import (
+            SingleFidelityScheduler,
+        )
+
+        searcher = MultiObjectiveRandomSearcher(space, random_seed=seed, **kwargs)
+        return SingleFidelityScheduler(space, metrics, searcher=searcher, **common)
     if name == "rs":
         return baselines.RandomSearch(space, metrics=metrics, **common, **kwargs)
     if len(metrics) > 1:
@@ -203,7 +214,8 @@ def scheduler(name: str, bench, seed: int = 0, transfer=None, **kwargs):
         epochs = bb.fidelity_values
         if len(epochs) < 2:
             raise NasdbError(f"{name} needs several fidelities; {bench.describe()} has one")
-        rf = (epochs[-1] / epochs[0]) ** (1 / (len(epochs) - 1))
+        ratios = epochs[1:] / epochs[:-1]
+        rf = ratios[0] if np.allclose(ratios, ratios[0]) else 3.0  # syne-tune's default
         mf = dict(time_attr=RESOURCE, max_t=int(epochs[-1]), grace_period=int(epochs[0]),
                   reduction_factor=rf)  # fmt: skip
         cls = baselines.ASHA if name == "asha" else baselines.BOHB
