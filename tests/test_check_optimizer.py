@@ -90,6 +90,16 @@ class InOrder(RandomSearch):
             raise RuntimeError("told out of order")
 
 
+class Untyped(RandomSearch):
+    """A parameter without a type hint or bounds: nothing checks what it is given."""
+
+    name = "untyped"
+
+    def __init__(self, problem, seed: int = 0, batch=4):
+        super().__init__(problem, seed)
+        self.batch = batch
+
+
 @pytest.mark.parametrize(
     ("cls", "bench", "needle"),
     [
@@ -98,6 +108,7 @@ class InOrder(RandomSearch):
         (Unseeded, 0, "reproducible: seed 0 asked two different sequences"),
         (SeedBlind, 0, "seeds differ: seeds 0 and 1 asked the same 60 architectures"),
         (InOrder, 0, "asks before tells: RuntimeError: told out of order"),
+        (Untyped, 0, "params: {'batch': 'many'}: was accepted"),
     ],
 )
 def test_the_kit_catches_a_broken_optimizer(benches, cls, bench, needle):
