@@ -16,22 +16,21 @@ SETTINGS = {
     "lgb": {"members": 2, "threads": 1, "params": {"n_estimators": 50}},
     "gin": {"members": 2, "threads": 1, "params": {"epochs": 3, "hidden": 16}},
 }
-TRAINABLE = ["fit/predict", "degenerate fits", "seeded", "store reload"]
+IMPORTED = ["fit/predict", "deterministic", "reload", "batch independent", "damaged files"]
 
 
-@pytest.mark.parametrize("kind", list(models.MODELS))
-def test_trainable_surrogate_keeps_the_contracts(db, kind):
+@pytest.mark.parametrize("kind", [*models.MODELS, "yahpo_nb301"])
+def test_surrogate_keeps_the_contracts(db, shared_data, kind):
+    if kind == "yahpo_nb301":
+        pytest.importorskip("onnxruntime")
+        from nasdb.surrogates.yahpo_nb301 import YahpoNB301
+
+        assert check_surrogate(YahpoNB301(shared_data)) == IMPORTED
+        return
     if kind == "gin":
         pytest.importorskip("torch_geometric")
-    assert check_surrogate(models.create(kind, **SETTINGS[kind]), db) == TRAINABLE
-
-
-def test_imported_nb301_surrogate_keeps_the_contracts(shared_data):
-    pytest.importorskip("onnxruntime")
-    from nasdb.surrogates.yahpo_nb301 import YahpoNB301
-
-    done = check_surrogate(YahpoNB301(shared_data))
-    assert done == ["fit/predict", "deterministic", "reload", "batch independent", "damaged files"]
+    done = check_surrogate(models.create(kind, **SETTINGS[kind]), db)
+    assert done == ["fit/predict", "degenerate fits", "seeded", "store reload"]
 
 
 # the kit catches what it promises to catch ----------------------------------------------------
