@@ -330,6 +330,10 @@ class Problem:
         return self._sp.one_hot(np.asarray(indices, dtype=np.int64))
 
     @property
+    def has_encoding(self) -> bool:
+        return hasattr(self._sp, "one_hot_groups")
+
+    @property
     def groups(self) -> tuple[int, ...]:
         """Sizes of the one-hot groups of ``encode`` (one categorical choice each)."""
         return self._sp.one_hot_groups

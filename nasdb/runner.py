@@ -67,10 +67,14 @@ class Trajectory:
         return np.cumsum(self.cost)
 
 
-def make_optimizer(algorithm: str, bench: Benchmark, seed: int, params: dict | None = None):
+def make_optimizer(
+    algorithm: str | type, bench: Benchmark, seed: int, params: dict | None = None
+):
+    """An optimizer by registry name, or its class (one not registered yet, under test)."""
     from nasdb import validate
 
-    cls = optimizers.get(algorithm)
+    cls = optimizers.get(algorithm) if isinstance(algorithm, str) else algorithm
+    algorithm = algorithm if isinstance(algorithm, str) else cls.name or cls.__name__
     cls.check(bench.problem, bench.describe())
     validate.integer(seed, "seed", 0)
     validate.optimizer_params(cls, params or {}, algorithm)
@@ -81,7 +85,7 @@ def make_optimizer(algorithm: str, bench: Benchmark, seed: int, params: dict | N
 
 
 def run(
-    algorithm: str, bench: Benchmark, seed: int, budget: Budget, params: dict | None = None
+    algorithm: str | type, bench: Benchmark, seed: int, budget: Budget, params: dict | None = None
 ) -> Trajectory:
     """One seeded run; the same arguments give the same trajectory."""
     opt = make_optimizer(algorithm, bench, seed, params)

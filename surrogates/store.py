@@ -100,7 +100,21 @@ def read_card(catalog, name: str) -> dict:
         card["files"]  # noqa: B018
     except (KeyError, TypeError):
         raise SurrogateError(f"surrogate {name!r}: {path} lacks target, model or files") from None
+    _check_stored(catalog, name, path)
     return card
+
+
+def _check_stored(catalog, name: str, path: Path) -> None:
+    """The card must be the one the catalog's manifest recorded when the model was stored:
+    the card is what vouches for the model files, so an edited card could vouch for others
+    or change how they are read."""
+    entry = catalog.current().entry(MODELS_DIR, name) or {}
+    recorded = (entry.get("files") or {}).get(path.name)
+    if recorded is not None and sha256(path) != recorded["sha256"]:
+        raise SurrogateError(
+            f"surrogate {name!r}: {path} is not the card stored with the model (its sha256 "
+            "is not the catalog manifest's); fit it again"
+        )
 
 
 def load(catalog, name: str):
@@ -116,16 +130,23 @@ def load(catalog, name: str):
                 f"surrogate {name!r}: model file {path} is corrupt (its sha256 is not the "
                 "one in card.json); fit it again"
             )
-    cls = models.get(card["model"]["kind"])
+    model = read_members(name, card["model"]["kind"], directory, list(card["files"]),
+                         card["model"]["hyperparameters"])  # fmt: skip
+    return model, card
+
+
+def read_members(name: str, kind: str, directory: Path, files: list[str], hyperparameters):
+    """A model from its member files, read by its library's own loader; a file the library
+    cannot read (damaged, or a pickle posing as one) is one SurrogateError line."""
+    cls = models.get(kind)
     try:
-        model = cls.load(directory, list(card["files"]), card["model"]["hyperparameters"])
+        return cls.load(directory, files, hyperparameters)
     except SurrogateError:
         raise
     except Exception as exc:  # the libraries' own errors for a file they cannot read
         raise SurrogateError(
             f"surrogate {name!r}: cannot read its model files ({type(exc).__name__})"
         ) from None
-    return model, card
 
 
 def registry_row(card: dict, predictions: int) -> dict:

@@ -120,24 +120,6 @@ def test_per_seed_mode_says_where_no_seeds_exist(run_home):
     assert "no per-seed values" in line and "nb201_nats_tss" in line
 
 
-@pytest.mark.parametrize("algorithm", ["reinforce", "bohb", "bananas"])
-def test_new_algorithms_keep_the_ask_tell_contract(protocol_bench, algorithm):
-    from nasdb import optimizers
-
-    opt = optimizers.get(algorithm)(protocol_bench.problem, 7)
-    asked = []
-    for _ in range(40):
-        a = opt.ask()
-        index, fid = a if opt.multi_fidelity else (a, protocol_bench.fidelity)
-        assert protocol_bench.problem.is_valid(index) and fid in protocol_bench.fidelities
-        opt.tell(index, float(protocol_bench.value(index, fid)))
-        asked.append(index)
-    first = runner.run(algorithm, protocol_bench, 7, runner.Budget(40))
-    second = runner.run(algorithm, protocol_bench, 7, runner.Budget(40))
-    np.testing.assert_array_equal(first.arch, second.arch)
-    np.testing.assert_array_equal(first.arch, asked)
-
-
 def test_new_algorithms_beat_random_search(protocol_bench):
     """Under the protocol (12-epoch validation accuracy), paired by seed: each beats random
     search on average with a one-sided Wilcoxon p < 0.05. REINFORCE's policy moves by about

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-from nasdb import optimizers, runner, spaces
+from nasdb import runner, spaces
 from nasdb.errors import LookupMiss, NasdbError
 from nasdb.order_stats import expected_best
 
@@ -129,32 +129,6 @@ def test_rea_beats_random_search(nb201):
     assert wilcoxon(rea, rs, alternative="greater").pvalue < 0.001
 
 
-@pytest.mark.parametrize("algorithm", optimizers.names())
-@pytest.mark.parametrize("which", ["nb201", "proteins"])
-def test_optimizers_return_only_valid_architectures(request, algorithm, which):
-    cls = optimizers.get(algorithm)
-    bench = request.getfixturevalue("edge" if cls.min_objectives > 1 else which)
-    if cls.multi_fidelity and len(bench.fidelities) < 2:
-        pytest.skip("needs fidelities")
-    if cls.min_objectives > 1 and which == "proteins":
-        pytest.skip("nbgraph proteins has no device cost here")
-    if algorithm == "zs":  # the transfer baseline follows a prior; see tests/test_transfer.py
-        bench = request.getfixturevalue("db").benchmark(bench.space_name, bench.task,
-                                                        prior="zero-shot")  # fmt: skip
-    a = runner.run(algorithm, bench, 3, runner.Budget(200))
-    assert bench.valid_mask[a.arch].all()
-    assert np.isfinite(a.values).all() and len(a.arch) == 200
-    b = runner.run(algorithm, bench, 3, runner.Budget(200))
-    assert np.array_equal(a.arch, b.arch)  # a seed fixes the run
-
-
-def test_budget_in_simulated_seconds(nb201):
-    budget = nb201.cost_of(0) * 50
-    traj = runner.run("rea", nb201, 0, runner.Budget(seconds=budget))
-    spent = np.cumsum(nb201.cost(traj.arch))  # costs differ per architecture
-    assert spent[-2] < budget <= spent[-1] and traj.time[-1] == pytest.approx(spent[-1])
-
-
 def test_bad_budgets():
     with pytest.raises(NasdbError, match="positive"):
         runner.Budget(0)
@@ -213,6 +187,7 @@ def _error(result) -> str:
         (["search", "nb201", "cifar11"], ["no task 'cifar11'", "cifar100"]),
         (["search", "nb201", "cifar10", "--metric", "acc"], ["no metric 'acc'", "test_accuracy"]),
         (["search", "nb201", "cifar10", "-a", "sgd"], ["unknown algorithm 'sgd'", "rea"]),
+        (["search", "nb101", "cifar10", "-a", "reinforce"], ["choice per group", "nb101"]),
         (["search", "nb201", "cifar10", "--budget", "0"], ["positive"]),
         (["search", "nb201", "cifar10", "--seconds", "-5"], ["positive"]),
         (["search", "nb201", "cifar10", "--fidelity", "50"], ["no fidelity 50", "12, 200"]),

@@ -3,7 +3,6 @@ from its seed, and its files reload bit-identically in a fresh process or fail i
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
@@ -54,56 +53,18 @@ def test_gin_ranks_held_out_cells(nb201):
     assert np.all(std == 0)  # one member has no spread
 
 
-def test_same_seed_same_predictions(nb201):
+def test_fitting_leaves_the_callers_torch_settings(nb201):
+    """Seeding and thread counts are the fit's own: the caller's are as they were. (That a
+    seed fixes the fit is checked for every surrogate by tests/test_check_surrogate.py.)"""
     X, y, X_test, _ = split(nb201, with_extra=True)
     before = torch.get_num_threads()
     torch.manual_seed(11)
-    a = GIN(members=2, seed=3, threads=1, **FAST).fit(X, y).predict(X_test)
-    assert torch.get_num_threads() == before  # the caller's settings are restored
+    mean, std = GIN(members=2, seed=3, threads=1, **FAST).fit(X, y).predict(X_test)
+    assert torch.get_num_threads() == before
     after_fit = torch.rand(4)
     torch.manual_seed(11)
     assert torch.equal(after_fit, torch.rand(4))  # fitting drew nothing from torch's RNG
-    b = GIN(members=2, seed=3, threads=1, **FAST).fit(X, y).predict(X_test)
-    c = GIN(members=2, seed=4, threads=1, **FAST).fit(X, y).predict(X_test)
-    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
-    assert not np.array_equal(a[0], c[0])
-    assert np.all(np.isfinite(a[0])) and np.all(a[1] > 0)  # members differ, NaN/inf extras ok
-
-
-RELOAD = """
-import json, sys
-import numpy as np
-from pathlib import Path
-from nasdb.surrogates.features import GraphInputs
-from nasdb.surrogates.gin import GIN
-
-d = Path(sys.argv[1])
-card = json.loads((d / "card.json").read_text())
-arrays = np.load(d / "inputs.npz")
-X = GraphInputs(arrays["ops"], arrays["adjacency"], card["n_ops"], arrays["extra"])
-model = GIN.load(d, card["files"], card["hyperparameters"])
-model.threads = 1
-mean, std = model.predict(X)
-np.savez(d / "reloaded.npz", mean=mean, std=std)
-"""
-
-
-def test_reload_in_fresh_process_is_bit_identical(nb201, tmp_path):
-    X, y, X_test, _ = split(nb201, with_extra=True)
-    model = GIN(members=2, threads=1, **FAST).fit(X, y)
-    mean, std = model.predict(X_test)
-    files = model.save(tmp_path)
-    assert files == ["member-0.pt", "member-1.pt"]
-    card = {"files": files, "hyperparameters": model.hyperparameters(), "n_ops": X_test.n_ops}
-    (tmp_path / "card.json").write_text(json.dumps(card))
-    np.savez(
-        tmp_path / "inputs.npz", ops=X_test.ops, adjacency=X_test.adjacency, extra=X_test.extra
-    )
-    subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(RELOAD), str(tmp_path)], check=True, timeout=120
-    )
-    got = np.load(tmp_path / "reloaded.npz")
-    assert np.array_equal(got["mean"], mean) and np.array_equal(got["std"], std)
+    assert np.all(np.isfinite(mean)) and np.all(std > 0)  # members differ, NaN/inf extras ok
 
 
 def test_damaged_files_fail_in_one_line_naming_the_file(nb201, tmp_path):

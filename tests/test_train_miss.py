@@ -160,21 +160,6 @@ def test_diverged_training_is_stored_as_such_and_not_retried(digits, tmp_path):
     assert all(v["value"] != v["value"] for v in values if v["arch_index"] in diverged)
 
 
-def test_optimizers_take_pending_asks(digits):
-    """REA asked again before any answer came (every ask in flight) keeps proposing."""
-    from nasdb import runner
-    from nasdb.db import connect
-
-    bench = connect(digits).benchmark("nb201", "digits10", miss="train", recipe="nb201-short")
-    try:
-        for name, params in (("rea", {"population_size": 2, "sample_size": 1}), ("rs", {})):
-            opt = runner.make_optimizer(name, bench, 0, params)
-            asked = [opt.ask() for _ in range(6)]
-            assert all(0 <= a < 15625 for a in asked)
-    finally:
-        bench.miss.close()
-
-
 def _fails(home: Path, args: list[str], needle: str) -> None:
     from nasdb.cli import main
 

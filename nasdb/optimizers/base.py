@@ -22,6 +22,8 @@ class Optimizer:
     multi_objective: ClassVar[bool] = False  # tell() gets every objective
     needs_neighbours: ClassVar[bool] = False
     min_objectives: ClassVar[int] = 1
+    needs_prior: ClassVar[bool] = False  # runs only on a benchmark with a transfer prior
+    needs_encoding: ClassVar[bool] = False  # searches the one-hot groups (Problem.groups)
     # parameter -> (low, high[, True: low excluded]); a bound may name another parameter.
     # Checked with the parameters' types by nasdb.validate.optimizer_params before a run.
     bounds: ClassVar[dict[str, tuple]] = {}
@@ -40,6 +42,11 @@ class Optimizer:
                 f"{cls.name} needs several fidelities; {describe} has only {listed} "
                 "(NB201 has 12 and 200 epochs)"
             )
+        cls.check_space(problem, describe)
+
+    @classmethod
+    def check_space(cls, problem: Problem, describe: str) -> None:
+        """Refuse objectives or a space the algorithm cannot work with."""
         if problem.n_objectives < cls.min_objectives:
             raise NasdbError(
                 f"{cls.name} needs {cls.min_objectives} objectives, e.g. a hardware cost: "
@@ -48,6 +55,11 @@ class Optimizer:
             )
         if cls.needs_neighbours and not problem.has_neighbours:
             raise NasdbError(f"{cls.name} needs neighbours; space {problem.space} has none")
+        if cls.needs_encoding and not problem.has_encoding:
+            raise NasdbError(
+                f"{cls.name} searches one categorical choice per group (an op per edge); "
+                f"space {problem.space} has no such encoding ({describe}); try rs or rea"
+            )
 
     def ask(self):
         raise NotImplementedError

@@ -24,6 +24,7 @@ from nasdb.optimizers.successive_halving import Hyperband
 
 class BOHB(Hyperband):
     name = "bohb"
+    needs_encoding = True
 
     def __init__(
         self,
@@ -55,6 +56,8 @@ class BOHB(Hyperband):
     def check(cls, problem: Problem, describe: str) -> None:
         if len(problem.fidelities) > 1:  # one fidelity is fine: model-based search alone
             super().check(problem, describe)
+        else:
+            cls.check_space(problem, describe)
 
     # density model ---------------------------------------------------------------------
     def _bandwidths(self, x: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from nasdb.optimizers.base import Optimizer
 
 class CMANAS(Optimizer):
     name = "cmanas"
+    needs_encoding = True
     bounds = {"sigma": (0, None, True), "popsize": (4, None)}  # cmaes needs 4
 
     def __init__(

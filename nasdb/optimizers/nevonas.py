@@ -12,6 +12,7 @@ from nasdb.optimizers.nsga2 import NSGA2
 
 class NEvoNAS(NSGA2):
     name = "nevonas"
+    needs_encoding = True
     bounds = {**NSGA2.bounds, "k": (1, None)}
     multi_objective = False  # searches one objective; novelty is its second
 

@@ -13,6 +13,7 @@ from nasdb.optimizers.base import Optimizer
 
 class PEvoNAS(Optimizer):
     name = "pevonas"
+    needs_encoding = True
     bounds = {"population_size": (2, None), "keep": (1, None), "mutation": (0, 1)}
 
     def __init__(

@@ -12,6 +12,7 @@ from nasdb.optimizers.prior_seeds import PriorSeeds
 
 class PriorOrder(Optimizer):
     name = "zs"
+    needs_prior = True
 
     def __init__(self, problem: Problem, seed: int = 0):
         super().__init__(problem, seed)

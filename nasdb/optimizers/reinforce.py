@@ -15,6 +15,7 @@ from nasdb.optimizers.base import Optimizer
 
 class Reinforce(Optimizer):
     name = "reinforce"
+    needs_encoding = True
 
     def __init__(
         self, problem: Problem, seed: int = 0, learning_rate: float = 0.01, momentum: float = 0.9
