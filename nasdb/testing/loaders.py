@@ -35,6 +35,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ class LoaderCheck:
         self.home = self.workdir / "home"
         self._stats = _stats(self.source)
 
-    @property
+    @cached_property
     def db(self):
         from nasdb import connect
 
@@ -84,7 +85,7 @@ class LoaderCheck:
     def ingest(self) -> int:
         """The one real ingest; returns the row count the CLI reports."""
         result = _cli("ingest", self.name, "--source", str(self.source), "--home", str(self.home))
-        assert result.exit_code == 0, f"{self.name}: ingest of the real files failed\n{result.output}"
+        assert result.exit_code == 0, f"{self.name}: ingest of real files failed\n{result.output}"
         match = re.search(rf"^{self.name}: ([\d,]+) rows", result.stdout, re.MULTILINE)
         assert match, f"{self.name}: ingest printed no row count: {result.stdout!r}"
         return int(match.group(1).replace(",", ""))
@@ -122,6 +123,7 @@ def check_loader(
     targets: Sequence[str] | None = None,
     optional: Sequence[str] = (),
     malicious: bool | None = None,
+    other_schema: Callable[[str, bytes], bytes] | None = None,
 ) -> LoaderCheck:
     """Run the checklist on source ``name``; an AssertionError names the first broken rule.
 
@@ -132,8 +134,9 @@ def check_loader(
     replaced by another schema and, for pickle formats (or ``malicious=True``), by a
     hostile pickle: by default the first file the source reads. Every file of
     ``SOURCE.files`` but ``optional`` ones is deleted in turn (the first and the last: a
-    loader that checks those checks the ones between). Returns the check, whose ``home``
-    and ``db`` hold the ingested source for the loader's own fact tests.
+    loader that checks those checks the ones between). ``other_schema(file, real_bytes)``
+    makes the other-schema file for a format the kit does not know. Returns the check,
+    whose ``home`` and ``db`` hold the ingested source for the loader's own fact tests.
     """
     from nasdb.catalog import source_dir
 
@@ -154,7 +157,7 @@ def check_loader(
         check.fails(file, Path.unlink, Path(file).name)
         check.cases.append(f"missing:{file}")
     for file in targets if targets is not None else required[:1]:
-        _damage(check, file, malicious)
+        _damage(check, file, malicious, other_schema or _other_schema)
     return check
 
 
@@ -167,6 +170,30 @@ def card_rows(name: str) -> int | None:
     )
     assert match, f"{card}: no '| rows in the catalog | N |' line"
     return None if match.group(1) == "unknown" else int(match.group(1).replace(",", ""))
+
+
+# edits for a loader's own damage cases -----------------------------------------------------
+def lines(change: Callable[[list[str]], Any]) -> Callable[[Path], None]:
+    """An edit for :meth:`LoaderCheck.fails`: ``change`` a text file's lines in place, or
+    return a new list of lines."""
+
+    def edit(path: Path) -> None:
+        text = path.read_text().splitlines()
+        new = change(text)
+        path.write_text("\n".join(new if isinstance(new, list) else text) + "\n")
+
+    return edit
+
+
+def json_doc(change: Callable[[Any], object]) -> Callable[[Path], None]:
+    """An edit for :meth:`LoaderCheck.fails`: ``change`` a JSON document in place."""
+
+    def edit(path: Path) -> None:
+        data = json.loads(path.read_text())
+        change(data)
+        path.write_text(json.dumps(data))
+
+    return edit
 
 
 # the one-line failure contract -----------------------------------------------------------
@@ -209,8 +236,8 @@ def _check_rows(check: LoaderCheck, expected: int) -> None:
     db = check.db
     where = {"s": check.name}
     n, foreign, nan = db.sql(
-        "SELECT count(*), count(*) FILTER (WHERE space <> $sp), count(*) FILTER (WHERE isnan(value))"
-        " FROM evaluations WHERE source = $s",
+        "SELECT count(*), count(*) FILTER (WHERE space <> $sp), "
+        "count(*) FILTER (WHERE isnan(value)) FROM evaluations WHERE source = $s",
         params={**where, "sp": space_name},
     ).fetchall()[0]
     assert n == expected, f"{check.name}: the catalog holds {n:,} rows, expected {expected:,}"
@@ -337,6 +364,10 @@ def pickle_wrap(file: str) -> Callable[[bytes], bytes] | None:
     return next((wrap for suffixes, wrap in PICKLE_FORMATS if file.endswith(suffixes)), None)
 
 
+def _corrupt(real: bytes, at: int) -> bytes:
+    return real[:at] + GARBAGE + real[at + len(GARBAGE) :]
+
+
 def _other_schema(file: str, real: bytes) -> bytes:
     """A readable file of ``file``'s format that holds something else."""
     wrap = pickle_wrap(file)
@@ -355,16 +386,18 @@ def _other_schema(file: str, real: bytes) -> bytes:
     raise AssertionError(f"{file}: no generic other-schema file for this format; add a case")
 
 
-def _damage(check: LoaderCheck, file: str, malicious: bool | None) -> None:
+def _damage(
+    check: LoaderCheck,
+    file: str,
+    malicious: bool | None,
+    other_schema: Callable[[str, bytes], bytes],
+) -> None:
     """Truncated, corrupt, other-schema and (pickle formats) hostile versions of ``file``."""
     name = Path(file).name
     check.damage(file, "truncated", lambda real: real[: len(real) // 2], name)
     check.damage(file, "empty", lambda real: b"", name)
-    check.damage(
-        file, "corrupt", lambda real: real[: len(real) // 3] + GARBAGE + real[len(real) // 3 + 40 :],
-        name,
-    )  # fmt: skip
-    check.damage(file, "other_schema", lambda real: _other_schema(file, real), name)
+    check.damage(file, "corrupt", lambda real: _corrupt(real, len(real) // 3), name)
+    check.damage(file, "other_schema", lambda real: other_schema(file, real), name)
     wrap = pickle_wrap(file)
     if malicious is False or (wrap is None and not malicious):
         return
