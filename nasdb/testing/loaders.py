@@ -66,6 +66,7 @@ class LoaderCheck:
     name: str
     source: Path  # the directory holding the source's files
     workdir: Path
+    root: Path | None = None  # what ``--source`` names; None: the installed package
     home: Path = field(init=False)
     cases: list[str] = field(default_factory=list)  # damage cases that failed cleanly
 
@@ -84,7 +85,8 @@ class LoaderCheck:
 
     def ingest(self) -> int:
         """The one real ingest; returns the row count the CLI reports."""
-        result = _cli("ingest", self.name, "--source", str(self.source), "--home", str(self.home))
+        where = ["--source", str(self.root)] if self.root is not None else []
+        result = _cli("ingest", self.name, *where, "--home", str(self.home))
         assert result.exit_code == 0, f"{self.name}: ingest of real files failed\n{result.output}"
         match = re.search(rf"^{self.name}: ([\d,]+) rows", result.stdout, re.MULTILINE)
         assert match, f"{self.name}: ingest printed no row count: {result.stdout!r}"
@@ -127,23 +129,24 @@ def check_loader(
 ) -> LoaderCheck:
     """Run the checklist on source ``name``; an AssertionError names the first broken rule.
 
-    ``root`` is a data root such as ``../shared/data`` or the source's own directory (a
-    packaged source reads its installed package without it); ``workdir`` an empty directory
-    for the catalog and the damaged copies. ``rows`` is the expected row count, by default
-    the one its dataset card states. ``targets`` are the files truncated, corrupted,
-    replaced by another schema and, for pickle formats (or ``malicious=True``), by a
-    hostile pickle: by default the first file the source reads. Every file of
-    ``SOURCE.files`` but ``optional`` ones is deleted in turn (the first and the last: a
-    loader that checks those checks the ones between). ``other_schema(file, real_bytes)``
-    makes the other-schema file for a format the kit does not know. Returns the check,
-    whose ``home`` and ``db`` hold the ingested source for the loader's own fact tests.
+    ``root`` is a data root such as ``../shared/data`` or the source's own directory;
+    without it a packaged source is ingested as users do, from its installed package.
+    ``workdir`` is an empty directory for the catalog and the damaged copies. ``rows`` is
+    the expected row count, by default the one the dataset card states. ``known`` values
+    must come back through ``lookup``. ``targets`` are the files truncated, emptied,
+    corrupted, replaced by another schema and, for pickle formats (or ``malicious=True``),
+    by a hostile pickle: by default the first file the source reads;
+    ``other_schema(file, real_bytes)`` makes the other-schema file for a format the kit
+    does not know. The first and the last file of ``SOURCE.files`` but ``optional`` ones
+    are deleted in turn. Returns the check, whose ``home`` and ``db`` hold the ingested
+    source for the loader's own fact tests and whose ``fails`` runs its own damage cases.
     """
     from nasdb.catalog import source_dir
 
     module = _loader(name)
     directory = source_dir(module.SOURCE, root)
     workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix=name))
-    check = LoaderCheck(name, directory, workdir)
+    check = LoaderCheck(name, directory, workdir, None if root is None else Path(root))
     reported = check.ingest()
     expected = rows if rows is not None else card_rows(name)
     assert expected is not None, f"{name}: its card states no row count; pass rows="
