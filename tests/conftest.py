@@ -73,7 +73,7 @@ def private_copy(tmp_path: Path, files_dir: Path, below: str = "") -> Path:
     return root
 
 
-def loader_check(name: str, **facts: Any) -> Any:
+def loader_check(name: str, fixture: str = "checked", **facts: Any) -> Any:
     """A module fixture running ``check_loader`` once on the real files of source ``name``.
 
     Its value holds the catalog of that one ingest (``home``, ``db``) for the module's fact
@@ -82,7 +82,7 @@ def loader_check(name: str, **facts: Any) -> Any:
     """
     from nasdb import loaders
 
-    @pytest.fixture(scope="module")
+    @pytest.fixture(scope="module", name=fixture)
     def checked(tmp_path_factory, request):
         packaged = loaders.get(name).SOURCE.package is not None
         root = None if packaged else request.getfixturevalue("shared_data")

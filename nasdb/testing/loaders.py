@@ -154,12 +154,13 @@ def check_loader(
     _check_rows(check, expected)
     _check_provenance(check)
     _check_known(check, known)
-    required = [f for f in module.SOURCE.files if f not in optional and (directory / f).is_file()]
-    assert required, f"{name}: none of its files {module.SOURCE.files} is in {directory}"
-    for file in dict.fromkeys([required[0], required[-1]]):
+    present = [f for f in module.SOURCE.files if (directory / f).is_file()]
+    assert present, f"{name}: none of its files {module.SOURCE.files} is in {directory}"
+    required = [f for f in present if f not in optional]
+    for file in dict.fromkeys(required[:1] + required[-1:]):
         check.fails(file, Path.unlink, Path(file).name)
         check.cases.append(f"missing:{file}")
-    for file in targets if targets is not None else required[:1]:
+    for file in targets if targets is not None else present[:1]:
         _damage(check, file, malicious, other_schema or _other_schema)
     return check
 
