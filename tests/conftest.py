@@ -91,6 +91,17 @@ def loader_check(name: str, fixture: str = "checked", **facts: Any) -> Any:
     return checked
 
 
+def source_db() -> Any:
+    """A module fixture ``db``: the catalog of the module's ``checked`` ingest, one source
+    (it stands in for the session ``db`` that holds them all)."""
+
+    @pytest.fixture(scope="module")
+    def db(checked):
+        return checked.db
+
+    return db
+
+
 def by_index(table: pa.Table, task: str, metric: str, size: int = 15_625) -> np.ndarray:
     """One quantity of loader rows by official index, NaN where the source has no row."""
     rows = table.filter((pc.field("task") == task) & (pc.field("metric") == metric))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ingest_ok, loader_check, run_cli
+from conftest import ingest_ok, loader_check, run_cli, source_db
 from nasdb.loaders import accel_nasbench as loader
 
 from nasdb import connect, spaces
@@ -27,14 +27,9 @@ DEVICES = {"a100", "rtx3090", "tpuv2", "tpuv3", "zcu102", "vck190"}
 
 
 @pytest.fixture(scope="module")
-def source(shared_data):
-    return shared_data / loader.SOURCE.subdir
-
-
-@pytest.fixture(scope="module")
-def results(source) -> dict[str, bytes]:
+def results(checked) -> dict[str, bytes]:
     """Member name -> bytes of the real archive, in archive order (a trusted file)."""
-    with tarfile.open(source / loader.ARCHIVE) as tar:
+    with tarfile.open(checked.source / loader.ARCHIVE) as tar:
         return {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}
 
 
@@ -46,9 +41,7 @@ def records(results) -> dict[int, dict]:
 checked = loader_check(NAME)
 
 
-@pytest.fixture(scope="module")
-def db(checked):
-    return checked.db
+db = source_db()
 
 
 def write_archive(path: Path, members: dict[str, bytes], gz: bool = True) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import loader_check
+from conftest import loader_check, source_db
 from nasdb.loaders import help_latency as hl
 from nasdb.loaders import hw_nas_bench_csv as hw
 from nasdb.loaders.base import read_csv
@@ -24,17 +24,11 @@ SIZE = 15_625
 checked = loader_check(NAME)
 
 
-@pytest.fixture(scope="module")
-def source(shared_data):
-    return shared_data / hl.SOURCE.subdir
+db = source_db()
 
 
-@pytest.fixture(scope="module")
-def db(checked):
-    return checked.db
-
-
-def test_arch_map_agrees_with_our_official_index(source):
+def test_arch_map_agrees_with_our_official_index(checked):
+    source = checked.source
     mapping = load_torch_plain(source / "str_arch2idx.pt")
     space = spaces.get("nb201")
     assert len(mapping) == SIZE
@@ -78,7 +72,8 @@ def test_batch_256_takes_longer_than_batch_1(db):
         assert median[f"{gpu}_bs256"] > median[f"{gpu}_bs1"]
 
 
-def test_hw_nas_bench_devices_are_its_cifar10_columns(shared_data, source):
+def test_hw_nas_bench_devices_are_its_cifar10_columns(shared_data, checked):
+    source = checked.source
     # Why the task is cifar10: these four settings are HW-NAS-Bench's CIFAR-10 columns.
     f = shared_data / hw.SOURCE.subdir / "hw_cifar10.csv"
     t = read_csv(f, ["net", "pixel3_latency", "raspi4_latency", "eyeriss_latency"])
@@ -89,7 +84,8 @@ def test_hw_nas_bench_devices_are_its_cifar10_columns(shared_data, source):
         assert np.array_equal(hl.latencies(source / f"{device}.pt"), ours)
 
 
-def test_hardware_embedding_index_is_not_needed(source, tmp_path):
+def test_hardware_embedding_index_is_not_needed(checked, tmp_path):
+    source = checked.source
     refs = load_torch_plain(source / "hardware_embedding_index.pt")
     assert len(refs) == len(set(refs)) == 10 and all(0 <= i < SIZE for i in refs)
     for f in hl.SOURCE.files:
@@ -130,14 +126,16 @@ def test_not_a_zip(checked):
     checked.fails("titanx_1.pt", lambda f: f.write_bytes(plain), "titanx_1.pt", "not a torch zip")
 
 
-def test_arch_map_in_another_order(checked, source):
+def test_arch_map_in_another_order(checked):
+    source = checked.source
     mapping = load_torch_plain(source / "str_arch2idx.pt")
     a, b = list(mapping)[:2]
     mapping[a], mapping[b] = mapping[b], mapping[a]
     checked.fails(*pickled("str_arch2idx.pt", mapping), "str_arch2idx.pt", a, "official NB201")
 
 
-def test_arch_map_with_unknown_string(checked, source):
+def test_arch_map_with_unknown_string(checked):
+    source = checked.source
     mapping = load_torch_plain(source / "str_arch2idx.pt")
     key = next(iter(mapping))
     mapping["|conv_5x5~0|" + key[len("|avg_pool_3x3~0|") :]] = mapping.pop(key)

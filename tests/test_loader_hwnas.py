@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow.compute as pc
 import pytest
-from conftest import loader_check
+from conftest import loader_check, source_db
 from nasdb.loaders import hw_nas_bench_csv as hw
 from nasdb.loaders.base import read_csv
 from nasdb.loaders.nb201_keys import tuple_indices
@@ -21,14 +21,7 @@ EDGETPU_COMPILED = 10_926  # the other 4,699 failed the Edge TPU compiler (-1): 
 checked = loader_check(NAME)
 
 
-@pytest.fixture(scope="module")
-def source(shared_data):
-    return shared_data / hw.SOURCE.subdir
-
-
-@pytest.fixture(scope="module")
-def db(checked):
-    return checked.db
+db = source_db()
 
 
 def test_every_device_covers_every_cell(db):
@@ -48,7 +41,8 @@ def test_every_device_covers_every_cell(db):
     assert devices == {"edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss", "fpga"}
 
 
-def test_edgetpu_failures_are_the_minus_one_cells(source):
+def test_edgetpu_failures_are_the_minus_one_cells(checked):
+    source = checked.source
     t = read_csv(source / "hw_cifar10.csv", ["net", "edgetpu_latency"])
     failed = np.flatnonzero(t.column("edgetpu_latency").to_numpy() == -1)
     index = tuple_indices(t.column("net"), source / "hw_cifar10.csv", "net")
@@ -81,7 +75,8 @@ def test_known_cell_matches_hw_nas_bench_api(db):
     assert rows["fpga_energy"] == pytest.approx(18.01072)
 
 
-def test_tuple_keys_decode_to_official_order(source):
+def test_tuple_keys_decode_to_official_order(checked):
+    source = checked.source
     # The CSV rows are in official index order, so vectorised decoding must give 0..N-1,
     # and it must agree with the space's own per-key parser.
     t = read_csv(source / "hw_ImageNet16-120.csv", ["net"])

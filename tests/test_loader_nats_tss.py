@@ -9,7 +9,7 @@ from statistics import mean
 
 import pytest
 import upstream_nb201 as u
-from conftest import check_loader, run_cli
+from conftest import check_loader, run_cli, source_db
 from nasdb.loaders import nats_topology as nt
 
 NAME = "nb201_nats_tss"
@@ -32,9 +32,7 @@ def checked(tmp_path_factory, torch_home):
     return check_loader(NAME, torch_home / nt.ARCHIVE, kit, rows=rows, targets=targets)
 
 
-@pytest.fixture(scope="module")
-def db(checked):
-    return checked.db
+db = source_db()
 
 
 def value(db, index, task, metric, fidelity=None, seed=None, device=None):

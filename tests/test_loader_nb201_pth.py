@@ -9,7 +9,7 @@ from statistics import mean
 
 import pytest
 import upstream_nb201 as u
-from conftest import check_loader, ingest_ok
+from conftest import check_loader, ingest_ok, source_db
 from nasdb.loaders import nb201_pth as nb
 
 from nasdb import connect
@@ -41,9 +41,7 @@ def checked(tmp_path_factory, legacy):
     return check_loader(NAME, directory, kit, rows=ROWS, optional=(V11,), targets=[V10])
 
 
-@pytest.fixture(scope="module")
-def db(checked):
-    return checked.db
+db = source_db()
 
 
 def rows_of(db):

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import loader_check, run_cli
+from conftest import loader_check, run_cli, source_db
 from nasdb.loaders import nas_bench_macro as loader
 
 from nasdb.testing.loaders import json_doc
@@ -19,9 +19,7 @@ BEST = ("22212220", "22212202")  # one trained network, two keys
 checked = loader_check(NAME)
 
 
-@pytest.fixture(scope="module")
-def db(checked):
-    return checked.db
+db = source_db()
 
 
 def fails(checked, change, *needles: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import loader_check
+from conftest import loader_check, source_db
 from nasdb.loaders import robustness as rb
 
 from nasdb import spaces
@@ -17,9 +17,7 @@ SIZE = 15_625
 checked = loader_check(NAME)
 
 
-@pytest.fixture(scope="module")
-def db(checked):
-    return checked.db
+db = source_db()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import loader_check
+from conftest import loader_check, source_db
 from nasdb.loaders import help_transnas as loader
 
 from nasdb.safe_pickle import NUMPY_ARRAYS, load_torch_plain
@@ -17,17 +17,10 @@ NAME = "tnb101_help"
 SIZE = 4_096
 
 
-@pytest.fixture(scope="module")
-def source(shared_data):
-    return shared_data / loader.SOURCE.subdir
-
-
 checked = loader_check(NAME)
 
 
-@pytest.fixture(scope="module")
-def db(checked):
-    return checked.db
+db = source_db()
 
 
 def saved(change):
@@ -50,11 +43,13 @@ def cells(change):
     return saved(apply)
 
 
-def test_cells_are_in_transnas_order(source):
+def test_cells_are_in_transnas_order(checked):
+    source = checked.source
     assert np.array_equal(loader.cell_indices(source / loader.ARCHITECTURES), np.arange(SIZE))
 
 
-def test_each_task_file_repeats_the_earlier_ones(source):
+def test_each_task_file_repeats_the_earlier_ones(checked):
+    source = checked.source
     lengths = [len(load_torch_plain(source / "latency" / f"{t}.pt")) for t in TASKS]
     assert lengths == [SIZE * (k + 1) for k in range(len(TASKS))]
 

