@@ -102,6 +102,12 @@ def source_db() -> Any:
     return db
 
 
+def counts(table: pa.Table, *keys: str) -> dict[tuple, int]:
+    """How many values loader rows hold per combination of ``keys`` (NULL values not counted)."""
+    rows = table.group_by(list(keys)).aggregate([("value", "count")]).to_pylist()
+    return {tuple(r[k] for k in keys): r["value_count"] for r in rows}
+
+
 def by_index(table: pa.Table, task: str, metric: str, size: int = 15_625) -> np.ndarray:
     """One quantity of loader rows by official index, NaN where the source has no row."""
     rows = table.filter((pc.field("task") == task) & (pc.field("metric") == metric))

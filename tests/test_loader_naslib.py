@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
-from conftest import by_index, loader_check
+from conftest import by_index, counts, loader_check
 from nasdb.loaders import naslib_zc, zc_combine
 
 from nasdb import spaces
@@ -34,13 +34,7 @@ def raw(shared_data) -> dict:
 
 
 def test_counts_per_dataset(naslib):
-    counts = {
-        (r["task"], r["metric"]): r["n"]
-        for r in naslib.group_by(["task", "metric"])
-        .aggregate([("value", "count")])
-        .rename_columns(["task", "metric", "n"])
-        .to_pylist()
-    }
+    found = counts(naslib, "task", "metric")
     # cells upstream lacks a proxy for, or marks it failed (-1e8, or -inf for nwot)
     missing = {
         ("cifar10", "synflow"): 1,
@@ -55,12 +49,12 @@ def test_counts_per_dataset(naslib):
         ("imagenet16-120", "nwot"): 1,
     }
     for task, cells in CELLS.items():
-        assert counts.pop((task, "valid_accuracy")) == cells
+        assert found.pop((task, "valid_accuracy")) == cells
         for proxy in naslib_zc.PROXIES:
             expected = cells - missing.get((task, proxy), 0)
-            assert counts.pop((task, proxy)) == expected
-            assert counts.pop((task, f"{proxy}_time")) == expected
-    assert counts == {}
+            assert found.pop((task, proxy)) == expected
+            assert found.pop((task, f"{proxy}_time")) == expected
+    assert found == {}
 
 
 def test_units_and_fidelity(naslib):

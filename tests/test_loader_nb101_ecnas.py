@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import loader_check
+from test_loader_nb101_freerea import params_differ
 
 from nasdb.testing.loaders import json_doc
 
@@ -44,12 +45,7 @@ def test_runs_and_units(db):
     ).fetchall()
     assert [f for (f,) in fid] == [0, 1, 2, 4]
     # EC-NAS built the same networks: parameter counts equal nasbench's on every cell
-    differ = db.sql(
-        "SELECT count(*) FROM evaluations a JOIN evaluations b USING (arch_index) "
-        "WHERE a.source = 'nb101_ecnas' AND b.source = 'nb101_freerea' "
-        "AND a.metric = 'params' AND b.metric = 'params' AND abs(a.value - b.value) > 1e-6"
-    ).fetchall()[0][0]
-    assert differ == 0
+    assert params_differ(db, "nb101_ecnas") == 0
 
 
 def test_missing_run(checked):

