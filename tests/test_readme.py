@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 from conftest import REPO
 
@@ -26,3 +29,20 @@ def test_python_example_runs(full_home, monkeypatch):
     for code in _blocks("python"):
         exec(compile(code, "README.md", "exec"), {"__name__": "__main__"})
 
+
+
+def test_loader_kit_example_passes_under_pytest(tmp_path, shared_data):
+    """The 'Adding a benchmark' example, saved as a test file and run by pytest."""
+    section = README[README.index("## Adding a benchmark") :]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    (tmp_path / "test_example.py").write_text(code)
+    env = {**os.environ, "NASDB_SHARED_DATA": str(shared_data)}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
