@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from nasdb.cli import main
-from nasdb.testing.loaders import check_loader, snapshot  # noqa: F401 (tests import it here)
+from nasdb.testing.loaders import check_loader, snapshot  # noqa: F401 (tests import snapshot here)
 from nasdb.testing.loaders import ingest_fails as assert_ingest_fails  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]

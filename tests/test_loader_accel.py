@@ -39,8 +39,6 @@ def records(results) -> dict[int, dict]:
 
 
 checked = loader_check(NAME)
-
-
 db = source_db()
 
 

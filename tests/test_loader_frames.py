@@ -4,7 +4,8 @@ loader kit, and the bad inputs of their shared reader ``base.read_frame``."""
 from __future__ import annotations
 
 import pytest
-from conftest import check_loader
+
+from nasdb.testing import check_loader
 
 # name -> (file, a column name and its misspelling)
 FRAMES = {

@@ -19,8 +19,6 @@ EDGETPU_COMPILED = 10_926  # the other 4,699 failed the Edge TPU compiler (-1): 
 
 
 checked = loader_check(NAME)
-
-
 db = source_db()
 
 

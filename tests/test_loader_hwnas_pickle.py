@@ -8,11 +8,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import upstream_nb201 as u
-from conftest import check_loader
 from nasdb.loaders import hw_nas_bench_csv as csv_loader
 from nasdb.loaders import hw_nas_bench_pickle as hp
 
 from nasdb.spaces.nb201 import SIZE
+from nasdb.testing import check_loader
 
 NAME = "nb201_hwnas_pickle"
 FILE = hp.FILE

@@ -9,8 +9,10 @@ from statistics import mean
 
 import pytest
 import upstream_nb201 as u
-from conftest import check_loader, run_cli, source_db
+from conftest import run_cli, source_db
 from nasdb.loaders import nats_topology as nt
+
+from nasdb.testing import check_loader
 
 NAME = "nb201_nats_tss"
 

@@ -6,11 +6,11 @@ import struct
 
 import numpy as np
 import pytest
-from conftest import check_loader
 from nasdb.loaders import nb101_tfrecord as loader
 from nb101_tfrecord_files import crc32c, evaluation, frame, masked, model_metrics, record, write
 
 from nasdb import spaces
+from nasdb.testing import check_loader
 
 CELLS = [0, 4789, 6992, 423_623]  # first hash, the best cell, input -> output, last hash
 BUDGETS = (4, 108)

@@ -9,10 +9,11 @@ from statistics import mean
 
 import pytest
 import upstream_nb201 as u
-from conftest import check_loader, ingest_ok, source_db
+from conftest import ingest_ok, source_db
 from nasdb.loaders import nb201_pth as nb
 
 from nasdb import connect
+from nasdb.testing import check_loader
 
 NAME = "nb201_v1_pth"
 V11, V10 = nb.FILES

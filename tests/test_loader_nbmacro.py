@@ -17,8 +17,6 @@ BEST = ("22212220", "22212202")  # one trained network, two keys
 
 
 checked = loader_check(NAME)
-
-
 db = source_db()
 
 

@@ -15,8 +15,6 @@ SIZE = 15_625
 
 
 checked = loader_check(NAME)
-
-
 db = source_db()
 
 

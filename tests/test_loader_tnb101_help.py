@@ -18,8 +18,6 @@ SIZE = 4_096
 
 
 checked = loader_check(NAME)
-
-
 db = source_db()
 
 

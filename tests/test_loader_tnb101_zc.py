@@ -18,8 +18,6 @@ CELLS = 2_128
 
 
 checked = loader_check(NAME)
-
-
 db = source_db()
 
 
