@@ -101,7 +101,9 @@ class LoaderCheck:
         """
         root = Path(tempfile.mkdtemp(prefix="case-", dir=self.workdir))
         below = root / self.module.SOURCE.subdir
-        _link_tree(self.source, below, private=file)
+        below.parent.mkdir(parents=True, exist_ok=True)
+        _link_tree(self.source, below, self.source / file)
+        (below / file).parent.mkdir(parents=True, exist_ok=True)  # for a file the edit adds
         try:
             edit(below / file)
             assert _stats(self.source) == self._stats, f"{file}: the edit changed the real files"
@@ -435,16 +437,18 @@ def _stats(directory: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-def _link_tree(source: Path, target: Path, private: str) -> None:
-    """``target`` mirrors ``source``: links to its files, private copies at or below ``private``."""
-    own = source / private
-    for path in source.rglob("*"):
-        if not path.is_file():
-            continue
-        dest = target / path.relative_to(source)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if path == own or own in path.parents:
-            shutil.copyfile(path, dest)
-        else:
-            dest.symlink_to(path)
-    (target / private).parent.mkdir(parents=True, exist_ok=True)
+def _link_tree(source: Path, target: Path, private: Path) -> None:
+    """``target`` mirrors ``source``: ``private`` (a file, or a directory and all below it) is
+    copied, and whatever holds no part of it is one link, so that a case costs a few links
+    however many files a source has (EC-NAS has thousands)."""
+    if source == private or private in source.parents:
+        if source.is_dir():
+            shutil.copytree(source, target)
+        elif source.exists():
+            shutil.copyfile(source, target)
+    elif source in private.parents:
+        target.mkdir()
+        for entry in source.iterdir():
+            _link_tree(entry, target / entry.name, private)
+    else:
+        target.symlink_to(source, target_is_directory=source.is_dir())
