@@ -135,9 +135,9 @@ def check_loader(
     without it a packaged source is ingested as users do, from its installed package.
     ``workdir`` is an empty directory for the catalog and the damaged copies. ``rows`` is
     the expected row count, by default the one the dataset card states. ``known`` values
-    must come back through ``lookup``. ``targets`` are the files truncated, emptied,
-    corrupted, replaced by another schema and, for pickle formats (or ``malicious=True``),
-    by a hostile pickle: by default the first file the source reads;
+    must come back through ``lookup``. ``targets`` are the files truncated, corrupted,
+    replaced by another schema and, for pickle formats (or ``malicious=True``), by a
+    hostile pickle: by default the first file the source reads;
     ``other_schema(file, real_bytes)`` makes the other-schema file for a format the kit
     does not know. The first and the last file of ``SOURCE.files`` but ``optional`` ones
     are deleted in turn. Returns the check, whose ``home`` and ``db`` hold the ingested
@@ -401,7 +401,6 @@ def _damage(
     """Truncated, corrupt, other-schema and (pickle formats) hostile versions of ``file``."""
     name = Path(file).name
     check.damage(file, "truncated", lambda real: real[: len(real) // 2], name)
-    check.damage(file, "empty", lambda real: b"", name)
     check.damage(file, "corrupt", lambda real: _corrupt(real, len(real) // 3), name)
     check.damage(file, "other_schema", lambda real: other_schema(file, real), name)
     wrap = pickle_wrap(file)
