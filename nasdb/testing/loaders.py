@@ -126,7 +126,6 @@ def check_loader(
     known: Iterable[Known] = (),
     targets: Sequence[str] | None = None,
     optional: Sequence[str] = (),
-    malicious: bool | None = None,
     other_schema: Callable[[str, bytes], bytes] | None = None,
 ) -> LoaderCheck:
     """Run the checklist on source ``name``; an AssertionError names the first broken rule.
@@ -136,16 +135,17 @@ def check_loader(
     ``workdir`` is an empty directory for the catalog and the damaged copies. ``rows`` is
     the expected row count, by default the one the dataset card states. ``known`` values
     must come back through ``lookup``. ``targets`` are the files truncated, corrupted,
-    replaced by another schema and, for pickle formats (or ``malicious=True``), by a
-    hostile pickle: by default the first file the source reads;
+    replaced by another schema and, for pickle formats, by a hostile pickle: by default
+    the first file the source reads;
     ``other_schema(file, real_bytes)`` makes the other-schema file for a format the kit
     does not know. The first and the last file of ``SOURCE.files`` but ``optional`` ones
     are deleted in turn. Returns the check, whose ``home`` and ``db`` hold the ingested
     source for the loader's own fact tests and whose ``fails`` runs its own damage cases.
     """
+    from nasdb import loaders
     from nasdb.catalog import source_dir
 
-    module = _loader(name)
+    module = loaders.get(name)
     directory = source_dir(module.SOURCE, root)
     workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix=name))
     check = LoaderCheck(name, directory, workdir, None if root is None else Path(root))
@@ -163,7 +163,7 @@ def check_loader(
         check.fails(file, Path.unlink, Path(file).name)
         check.cases.append(f"missing:{file}")
     for file in targets if targets is not None else present[:1]:
-        _damage(check, file, malicious, other_schema or _other_schema)
+        _damage(check, file, other_schema or _other_schema)
     return check
 
 
@@ -392,33 +392,22 @@ def _other_schema(file: str, real: bytes) -> bytes:
     raise AssertionError(f"{file}: no generic other-schema file for this format; add a case")
 
 
-def _damage(
-    check: LoaderCheck,
-    file: str,
-    malicious: bool | None,
-    other_schema: Callable[[str, bytes], bytes],
-) -> None:
+def _damage(check: LoaderCheck, file: str, other_schema: Callable[[str, bytes], bytes]) -> None:
     """Truncated, corrupt, other-schema and (pickle formats) hostile versions of ``file``."""
     name = Path(file).name
     check.damage(file, "truncated", lambda real: real[: len(real) // 2], name)
     check.damage(file, "corrupt", lambda real: _corrupt(real, len(real) // 3), name)
     check.damage(file, "other_schema", lambda real: other_schema(file, real), name)
     wrap = pickle_wrap(file)
-    if malicious is False or (wrap is None and not malicious):
+    if wrap is None:
         return
     marker = check.workdir / "hostile-pickle-ran"
     payload = pickle.dumps(HostilePickle(f"touch {marker}"), protocol=2)
-    check.damage(file, "hostile_pickle", lambda real: (wrap or torch_zip)(payload), name, "system")
+    check.damage(file, "hostile_pickle", lambda real: wrap(payload), name, "system")
     assert not marker.exists(), f"{check.name}: loading {file} ran the pickle's os.system"
 
 
 # helpers -----------------------------------------------------------------------------------
-def _loader(name: str):
-    from nasdb import loaders
-
-    return loaders.get(name)
-
-
 def _cli(*args: str, catch: bool = False):
     from click.testing import CliRunner
 
