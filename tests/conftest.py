@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -15,6 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from nasdb.cli import main
+from nasdb.testing.loaders import check_loader, snapshot  # noqa: F401 (tests import snapshot here)
+from nasdb.testing.loaders import ingest_fails as assert_ingest_fails  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 # The NB101 cell list is enumerated once per checkout, not in the user's own cache.
@@ -72,33 +73,39 @@ def private_copy(tmp_path: Path, files_dir: Path, below: str = "") -> Path:
     return root
 
 
-def ingested_copy(tmp_path: Path, name: str, files_dir: Path, below: str = "") -> tuple[Path, Path]:
-    """A private copy of the source files and a catalog that already holds them once.
+def loader_check(name: str, fixture: str = "checked", **facts: Any) -> Any:
+    """A module fixture running ``check_loader`` once on the real files of source ``name``.
 
-    Bad-input tests damage the copy and check that a failed ingest leaves the catalog as it
-    was. Returns ``(src, home)``, ``src`` laid out as :func:`private_copy` says.
+    Its value holds the catalog of that one ingest (``home``, ``db``) for the module's fact
+    tests, and ``fails`` runs the module's own damage cases against it. ``facts`` go to
+    ``check_loader`` (expected rows, known values, damaged files).
     """
-    src = private_copy(tmp_path, files_dir, below)
-    return src, ingest_ok(name, src, tmp_path / "home")
+    from nasdb import loaders
+
+    @pytest.fixture(scope="module", name=fixture)
+    def checked(tmp_path_factory, request):
+        packaged = loaders.get(name).SOURCE.package is not None
+        root = None if packaged else request.getfixturevalue("shared_data")
+        return check_loader(name, root, tmp_path_factory.mktemp(name), **facts)
+
+    return checked
 
 
-def copy_fixtures(name: str, subdir: str) -> tuple[Any, Any]:
-    """``home`` and ``src`` fixtures for a loader's bad-input tests, bound in its module.
-
-    ``home`` (once per module) is a catalog that already holds the real files; ``src`` is a
-    private copy of them for one test to damage. A failed ingest from ``src`` must leave
-    ``home`` byte-identical.
-    """
+def source_db() -> Any:
+    """A module fixture ``db``: the catalog of the module's ``checked`` ingest, one source
+    (it stands in for the session ``db`` that holds them all)."""
 
     @pytest.fixture(scope="module")
-    def home(tmp_path_factory, shared_data) -> Path:
-        return ingested_copy(tmp_path_factory.mktemp(name), name, shared_data / subdir)[1]
+    def db(checked):
+        return checked.db
 
-    @pytest.fixture
-    def src(tmp_path, shared_data) -> Path:
-        return private_copy(tmp_path, shared_data / subdir)
+    return db
 
-    return home, src
+
+def counts(table: pa.Table, *keys: str) -> dict[tuple, int]:
+    """How many values loader rows hold per combination of ``keys`` (NULL values not counted)."""
+    rows = table.group_by(list(keys)).aggregate([("value", "count")]).to_pylist()
+    return {tuple(r[k] for k in keys): r["value_count"] for r in rows}
 
 
 def by_index(table: pa.Table, task: str, metric: str, size: int = 15_625) -> np.ndarray:
@@ -107,31 +114,3 @@ def by_index(table: pa.Table, task: str, metric: str, size: int = 15_625) -> np.
     out = np.full(size, np.nan)
     out[rows["arch_index"].to_numpy()] = rows["value"].to_numpy()
     return out
-
-
-def snapshot(home: Path) -> dict[str, str]:
-    """sha256 of every file under ``home``: equal snapshots mean byte-identical catalogs."""
-    if not home.exists():
-        return {}
-    return {
-        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(home.rglob("*"))
-        if p.is_file()
-    }
-
-
-def assert_ingest_fails(name: str, source: Path, home: Path, *needles: str) -> str:
-    """Ingest must fail with one error line naming the problem, leaving ``home`` untouched."""
-    before = snapshot(home)
-    result = CliRunner().invoke(
-        main, ["ingest", name, "--source", str(source), "--home", str(home)]
-    )
-    assert result.exit_code == 2, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("nasdb: error:")]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    assert snapshot(home) == before
-    return lines[0]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from nasdb import loaders
-from nasdb.catalog import package_dir, source_dir
+from nasdb.catalog import package_dir
 
 REPO = Path(__file__).resolve().parents[1]
 CARDS = REPO / "datasets"
@@ -173,16 +173,3 @@ def test_unmeasured_files_are_absent_from_the_shared_data(name, request):
     for file, (size, _) in card_files(name).items():
         if size is None:
             assert not (directory / file).exists(), f"{name}.md: measure {file}, it is here"
-
-
-@pytest.mark.parametrize("name", SHARED)
-def test_index_row_count_is_what_the_loader_reads(name, request):
-    module = loaders.get(name)
-    source = module.SOURCE
-    if source.package is None:
-        directory = source_dir(source, request.getfixturevalue("shared_data"))
-    else:
-        directory = package_dir(source.package)
-    rows = module.read(directory).evaluations.num_rows
-    want = _rows(index_rows()[name]["rows"], name)
-    assert rows == want, f"{name}: the loader reads {rows:,} rows"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, ingest_ok, run_cli
+from conftest import ingest_ok, loader_check, run_cli, source_db
 from nasdb.loaders import accel_nasbench as loader
 
 from nasdb import connect, spaces
@@ -27,14 +27,9 @@ DEVICES = {"a100", "rtx3090", "tpuv2", "tpuv3", "zcu102", "vck190"}
 
 
 @pytest.fixture(scope="module")
-def source(shared_data):
-    return shared_data / loader.SOURCE.subdir
-
-
-@pytest.fixture(scope="module")
-def results(source) -> dict[str, bytes]:
+def results(checked) -> dict[str, bytes]:
     """Member name -> bytes of the real archive, in archive order (a trusted file)."""
-    with tarfile.open(source / loader.ARCHIVE) as tar:
+    with tarfile.open(checked.source / loader.ARCHIVE) as tar:
         return {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}
 
 
@@ -43,14 +38,8 @@ def records(results) -> dict[int, dict]:
     return {int(Path(n).stem.split("_")[1]): json.loads(b) for n, b in results.items()}
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, source):
-    return ingest_ok(NAME, source, tmp_path_factory.mktemp("accel_home"))
-
-
-@pytest.fixture(scope="module")
-def db(home):
-    return connect(home)
+checked = loader_check(NAME)
+db = source_db()
 
 
 def write_archive(path: Path, members: dict[str, bytes], gz: bool = True) -> None:
@@ -62,21 +51,19 @@ def write_archive(path: Path, members: dict[str, bytes], gz: bool = True) -> Non
             tar.addfile(info, io.BytesIO(data))
 
 
-@pytest.fixture()
-def src(tmp_path):
-    root = tmp_path / "accel_nasbench"
-    root.mkdir()
-    return root
+def archive(members: dict[str, bytes], gz: bool = True):
+    """An edit that replaces the archive with one holding ``members``."""
+    return lambda path: write_archive(path, members, gz)
 
 
-def _with(src: Path, results: dict[str, bytes], number: int, change) -> None:
-    """Write the archive with result ``number`` changed by ``change(record)``."""
+def fails(checked, results: dict[str, bytes], number: int, change, *needles: str) -> None:
+    """The archive with result ``number`` changed by ``change(record)`` must fail."""
     members = dict(results)
     name = f"./anb_dataset_jsons/result_{number}.json"
     record = json.loads(members[name])
     change(record)
     members[name] = json.dumps(record).encode()
-    write_archive(src / loader.ARCHIVE, members)
+    checked.fails(loader.ARCHIVE, archive(members), *needles)
 
 
 def test_arch_index_is_the_space_code(records, db):
@@ -145,7 +132,8 @@ def test_best_network_and_ranges(db):
     assert slower == 0  # every network runs faster on the A100 than on the RTX 3090
 
 
-def test_lookup_and_info(db, home):
+def test_lookup_and_info(db, checked):
+    home = checked.home
     thr = db.lookup("accel", [BEST, FIRST], task="imagenet", metric="throughput", device="tpuv2")
     assert thr[0] == pytest.approx(444.90710176915906)
     best = parse(BEST)
@@ -177,88 +165,70 @@ def test_lookup_reads_a_sparse_column(db):
     assert np.isnan(SparseColumn(np.empty(0, np.int64), np.empty(0))[np.array([5])]).all()
 
 
-def test_missing_archive(src, home):
-    assert_ingest_fails(NAME, src, home, loader.ARCHIVE, "not found")
+def test_plain_tar_instead_of_gzip(checked, results):
+    plain = archive(results, gz=False)
+    checked.fails(loader.ARCHIVE, plain, loader.ARCHIVE, "not a readable tar.gz")
 
 
-def test_truncated_archive(src, home, source):
-    data = (source / loader.ARCHIVE).read_bytes()
-    (src / loader.ARCHIVE).write_bytes(data[: len(data) // 2])
-    assert_ingest_fails(NAME, src, home, loader.ARCHIVE, "not a readable tar.gz")
-
-
-def test_corrupt_bytes(src, home, source):
-    data = bytearray((source / loader.ARCHIVE).read_bytes())
-    data[300_000:300_040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    (src / loader.ARCHIVE).write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, loader.ARCHIVE, "not a readable tar.gz")
-
-
-def test_plain_tar_instead_of_gzip(src, home, results):
-    write_archive(src / loader.ARCHIVE, results, gz=False)
-    assert_ingest_fails(NAME, src, home, loader.ARCHIVE, "not a readable tar.gz")
-
-
-def test_missing_result(src, home, results):
+def test_missing_result(checked, results):
     members = dict(results)
     members.pop("./anb_dataset_jsons/result_100.json")
-    write_archive(src / loader.ARCHIVE, members)
-    assert_ingest_fails(NAME, src, home, "5137 results", "5138")
+    checked.fails(loader.ARCHIVE, archive(members), "5137 results", "5138")
 
 
-def test_link_member(src, home, results):
-    with tarfile.open(src / loader.ARCHIVE, "w:gz", compresslevel=1) as tar:
-        for name, data in results.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        link = tarfile.TarInfo("./anb_dataset_jsons/result_9999.json")
-        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
-        tar.addfile(link)
-    assert_ingest_fails(NAME, src, home, "result_9999.json", "not a result file")
+def test_link_member(checked, results):
+    def with_link(path):
+        with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+            for name, data in results.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            link = tarfile.TarInfo("./anb_dataset_jsons/result_9999.json")
+            link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(link)
+
+    checked.fails(loader.ARCHIVE, with_link, "result_9999.json", "not a result file")
 
 
-def test_foreign_member(src, home, results):
-    write_archive(src / loader.ARCHIVE, {**results, "./anb_dataset_jsons/notes.txt": b"hello"})
-    assert_ingest_fails(NAME, src, home, "notes.txt", "not a result file")
+def test_foreign_member(checked, results):
+    members = {**results, "./anb_dataset_jsons/notes.txt": b"hello"}
+    checked.fails(loader.ARCHIVE, archive(members), "notes.txt", "not a result file")
 
 
-def test_member_not_json(src, home, results):
+def test_member_not_json(checked, results):
     members = dict(results)
     members["./anb_dataset_jsons/result_17.json"] = b'{"architecture": {"block0_e": 6,'
-    write_archive(src / loader.ARCHIVE, members)
-    assert_ingest_fails(NAME, src, home, "result_17.json", "not valid JSON")
+    checked.fails(loader.ARCHIVE, archive(members), "result_17.json", "not valid JSON")
 
 
-def test_choice_outside_the_space(src, home, results):
-    _with(src, results, 17, lambda r: r["architecture"].__setitem__("block2_e", 5))
-    assert_ingest_fails(NAME, src, home, "result_17.json", "block2_e = 5", "1, 4, 6")
+def test_choice_outside_the_space(checked, results):
+    fails(checked, results, 17, lambda r: r["architecture"].__setitem__("block2_e", 5),
+          "result_17.json", "block2_e = 5", "1, 4, 6")  # fmt: skip
 
 
-def test_text_where_numbers_belong(src, home, results):
-    _with(src, results, 23, lambda r: r["metrics"].__setitem__("val_top1", "59.3"))
-    assert_ingest_fails(NAME, src, home, "result_23.json", "metrics.val_top1", "'59.3'")
+def test_text_where_numbers_belong(checked, results):
+    fails(checked, results, 23, lambda r: r["metrics"].__setitem__("val_top1", "59.3"),
+          "result_23.json", "metrics.val_top1", "'59.3'")  # fmt: skip
 
 
-def test_nan_measurement(src, home, results):
+def test_nan_measurement(checked, results):
     def change(r):
         r["platform_perf"]["throughput_a100"]["throughput_mean"] = float("nan")
 
-    _with(src, results, 31, change)
-    assert_ingest_fails(NAME, src, home, "result_31.json", "throughput_a100", "finite number")
+    fails(checked, results, 31, change, "result_31.json", "throughput_a100", "finite number")
 
 
-def test_missing_section(src, home, results):
-    _with(src, results, 40, lambda r: r.pop("model_info"))
-    assert_ingest_fails(NAME, src, home, "result_40.json", "expected the sections")
+def test_missing_section(checked, results):
+    fails(checked, results, 40, lambda r: r.pop("model_info"),
+          "result_40.json", "expected the sections")  # fmt: skip
 
 
-def test_missing_device(src, home, results):
-    _with(src, results, 41, lambda r: r["platform_perf"].pop("latency_vck190"))
-    assert_ingest_fails(NAME, src, home, "result_41.json", "latency_vck190")
+def test_missing_device(checked, results):
+    fails(checked, results, 41, lambda r: r["platform_perf"].pop("latency_vck190"),
+          "result_41.json", "latency_vck190")  # fmt: skip
 
 
-def test_any_network_of_the_space_is_accepted(src, tmp_path, results, records):
+def test_any_network_of_the_space_is_accepted(tmp_path, results, records):
     def efficientnet_b0(r):
         for b, (e, k, layers) in enumerate(
             [(1, 3, 1), (6, 3, 2), (6, 5, 2), (6, 3, 3), (6, 5, 3), (6, 5, 4), (6, 3, 1)]
@@ -267,7 +237,14 @@ def test_any_network_of_the_space_is_accepted(src, tmp_path, results, records):
                 {f"block{b}_e": e, f"block{b}_k": k, f"block{b}_l": layers, f"block{b}_se": True}
             )
 
-    _with(src, results, 50, efficientnet_b0)
+    members = dict(results)
+    name = "./anb_dataset_jsons/result_50.json"
+    record = json.loads(members[name])
+    efficientnet_b0(record)
+    members[name] = json.dumps(record).encode()
+    src = tmp_path / "accel_nasbench"
+    src.mkdir()
+    write_archive(src / loader.ARCHIVE, members)
     db = connect(ingest_ok(NAME, src, tmp_path / "home"))
     got = db.lookup("accel", B0, task="imagenet", metric="valid_accuracy")
     assert got[0] == records[50]["metrics"]["val_top1"]
@@ -275,20 +252,18 @@ def test_any_network_of_the_space_is_accepted(src, tmp_path, results, records):
         db.lookup("accel", records[50]["architecture"], task="imagenet", metric="valid_accuracy")
 
 
-def test_fractions_instead_of_percent(src, home, results):
+def test_fractions_instead_of_percent(checked, results):
     members = {}
     for name, data in results.items():
         record = json.loads(data)
         record["metrics"]["val_top1"] /= 100
         record["metrics"]["val_top5"] /= 100
         members[name] = json.dumps(record).encode()
-    write_archive(src / loader.ARCHIVE, members)
-    assert_ingest_fails(NAME, src, home, loader.ARCHIVE, "expected percent")
+    checked.fails(loader.ARCHIVE, archive(members), loader.ARCHIVE, "expected percent")
 
 
-def test_negative_throughput(src, home, results):
+def test_negative_throughput(checked, results):
     def change(r):
         r["platform_perf"]["throughput_3090"]["throughput_mean"] = -5.0
 
-    _with(src, results, 60, change)
-    assert_ingest_fails(NAME, src, home, "result_60.json", "-5", "positive throughput")
+    fails(checked, results, 60, change, "result_60.json", "-5", "positive throughput")

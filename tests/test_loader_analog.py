@@ -11,7 +11,7 @@ import types
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_ingest_fails, ingested_copy, run_cli
+from conftest import loader_check
 from nasdb.loaders import analog_nasbench as loader
 
 from nasdb import spaces
@@ -32,12 +32,7 @@ def wide(data):
     return data.pivot(index="arch_index", columns="metric", values="value")
 
 
-@pytest.fixture()
-def copy(tmp_path):
-    """The package's files below a data root, as a packaged source needs (see ingested_copy)."""
-    files = package_dir("analognasbench")
-    root, home = ingested_copy(tmp_path, "analog_nasbench", files, below=loader.SOURCE.subdir)
-    return root, root / loader.SOURCE.subdir / loader.FILE, home
+checked = loader_check("analog_nasbench")
 
 
 def _raw(f) -> dict:
@@ -97,37 +92,11 @@ def test_agrees_with_nats(wide, shared_data):
     assert abs(np.median(base - acc)) < 1
 
 
-def test_ingest_default_reads_installed_package(tmp_path):
-    result = run_cli("ingest", "analog_nasbench", "--home", str(tmp_path / "home"))
-    assert result.exit_code == 0, result.output
-    assert "analog_nasbench: 328,125 rows" in result.output
+def test_wrong_structure(checked):
+    def plain(f):
+        f.write_bytes(pickle.dumps({key: {"baseline_accuracy": 90.0} for key in _raw(f)}))
 
-
-def test_missing_file(copy):
-    root, f, home = copy
-    f.unlink()
-    assert_ingest_fails("analog_nasbench", root, home, "data.anb", "not found")
-
-
-def test_truncated_file(copy):
-    root, f, home = copy
-    f.write_bytes(f.read_bytes()[:1_000_000])
-    assert_ingest_fails("analog_nasbench", root, home, "data.anb", "not a readable pickle")
-
-
-def test_corrupt_bytes(copy):
-    root, f, home = copy
-    data = bytearray(f.read_bytes())
-    data[3000:3040] = b"\xff\xfe garbage \x00" * 3 + b"\x00" * 4
-    f.write_bytes(bytes(data))
-    assert_ingest_fails("analog_nasbench", root, home, "data.anb")
-
-
-def test_wrong_structure(copy):
-    root, f, home = copy
-    table = {key: {"baseline_accuracy": 90.0} for key in _raw(f)}
-    f.write_bytes(pickle.dumps(table))
-    assert_ingest_fails("analog_nasbench", root, home, "data.anb", "Architecture record")
+    checked.fails(loader.FILE, plain, "data.anb", "Architecture record")
 
 
 @pytest.fixture()
@@ -151,49 +120,40 @@ def rewrite(monkeypatch):
                 return (getattr(module, type(obj).__name__), (), obj.__dict__)
             return NotImplemented
 
-    def run(f, edit) -> None:
-        table = _raw(f)
-        edit(table)
-        buf = io.BytesIO()
-        Pickler(buf, protocol=4).dump(table)
-        f.write_bytes(buf.getvalue())
+    def run(edit):
+        def rewritten(f) -> None:
+            table = _raw(f)
+            edit(table)
+            buf = io.BytesIO()
+            Pickler(buf, protocol=4).dump(table)
+            f.write_bytes(buf.getvalue())
+
+        return rewritten
 
     return run
 
 
-def test_text_where_numbers_belong(copy, rewrite):
-    root, f, home = copy
-
+def test_text_where_numbers_belong(checked, rewrite):
     def edit(table):
         next(iter(table.values())).qat_accuracy = "93.1"
 
-    rewrite(f, edit)
-    assert_ingest_fails("analog_nasbench", root, home, "data.anb", "non-numeric")
+    checked.fails(loader.FILE, rewrite(edit), "data.anb", "non-numeric")
 
 
-def test_out_of_range(copy, rewrite):
-    root, f, home = copy
-
+def test_out_of_range(checked, rewrite):
     def edit(table):
         next(iter(table.values())).ptq_accuracy = 120.0
 
-    rewrite(f, edit)
-    assert_ingest_fails("analog_nasbench", root, home, "data.anb", "0..100")
+    checked.fails(loader.FILE, rewrite(edit), "data.anb", "0..100")
 
 
-def test_missing_cell(copy, rewrite):
-    root, f, home = copy
-    rewrite(f, lambda table: table.pop((0, 0, 0, 0, 0, 0)))
-    assert_ingest_fails("analog_nasbench", root, home, "data.anb", "15624", "15625")
+def test_missing_cell(checked, rewrite):
+    checked.fails(loader.FILE, rewrite(lambda table: table.pop((0, 0, 0, 0, 0, 0))),
+                  "data.anb", "15624", "15625")  # fmt: skip
 
 
-def test_bad_key(copy, rewrite):
-    root, f, home = copy
-    rewrite(f, lambda table: table.__setitem__((0, 0, 0, 0, 0, 7), table.pop((0,) * 6)))
-    assert_ingest_fails("analog_nasbench", root, home, "data.anb", "(0, 0, 0, 0, 0, 7)")
+def test_bad_key(checked, rewrite):
+    def edit(table):
+        table[(0, 0, 0, 0, 0, 7)] = table.pop((0,) * 6)
 
-
-def test_forbidden_class(copy):
-    root, f, home = copy
-    f.write_bytes(b"cos\nsystem\n(S'echo hacked'\ntR.")
-    assert_ingest_fails("analog_nasbench", root, home, "data.anb", "os.system")
+    checked.fails(loader.FILE, rewrite(edit), "data.anb", "(0, 0, 0, 0, 0, 7)")

@@ -5,29 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pyarrow.compute as pc
 import pytest
-from conftest import assert_ingest_fails, copy_fixtures
+from conftest import loader_check, source_db
 from nasdb.loaders import hw_nas_bench_csv as hw
 from nasdb.loaders.base import read_csv
 from nasdb.loaders.nb201_keys import tuple_indices
 
-from nasdb import connect, spaces
+from nasdb import spaces
+from nasdb.testing.loaders import lines
 
 NAME = "nb201_hwnas"
 SIZE = 15_625
 EDGETPU_COMPILED = 10_926  # the other 4,699 failed the Edge TPU compiler (-1): infeasible
 
 
-home, src = copy_fixtures(NAME, hw.SOURCE.subdir)
-
-
-@pytest.fixture(scope="module")
-def source(shared_data):
-    return shared_data / hw.SOURCE.subdir
-
-
-@pytest.fixture(scope="module")
-def db(home):
-    return connect(home)
+checked = loader_check(NAME)
+db = source_db()
 
 
 def test_every_device_covers_every_cell(db):
@@ -47,7 +39,8 @@ def test_every_device_covers_every_cell(db):
     assert devices == {"edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss", "fpga"}
 
 
-def test_edgetpu_failures_are_the_minus_one_cells(source):
+def test_edgetpu_failures_are_the_minus_one_cells(checked):
+    source = checked.source
     t = read_csv(source / "hw_cifar10.csv", ["net", "edgetpu_latency"])
     failed = np.flatnonzero(t.column("edgetpu_latency").to_numpy() == -1)
     index = tuple_indices(t.column("net"), source / "hw_cifar10.csv", "net")
@@ -80,7 +73,8 @@ def test_known_cell_matches_hw_nas_bench_api(db):
     assert rows["fpga_energy"] == pytest.approx(18.01072)
 
 
-def test_tuple_keys_decode_to_official_order(source):
+def test_tuple_keys_decode_to_official_order(checked):
+    source = checked.source
     # The CSV rows are in official index order, so vectorised decoding must give 0..N-1,
     # and it must agree with the space's own per-key parser.
     t = read_csv(source / "hw_ImageNet16-120.csv", ["net"])
@@ -104,55 +98,30 @@ def test_sensible_ranges(db):
     assert row[2]  # 16x16 ImageNet16-120 inputs are cheaper than 32x32 CIFAR ones
 
 
-def test_missing_file(src, home):
-    (src / "hw_cifar100.csv").unlink()
-    assert_ingest_fails(NAME, src, home, "hw_cifar100.csv", "not found")
+def test_truncated_at_line_end(checked):
+    checked.fails("hw_cifar10.csv", lines(lambda rows: rows[:9000]), "8999 rows", "15625")
 
 
-def test_truncated_file(src, home):
-    f = src / "hw_cifar10.csv"
-    f.write_bytes(f.read_bytes()[:1_000_000])
-    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv")
+def test_wrong_columns(checked):
+    def rename(rows):
+        rows[0] = rows[0].replace("fpga_energy", "fpga_power")
+
+    checked.fails("hw_cifar10.csv", lines(rename), "hw_cifar10.csv", "fpga_energy")
 
 
-def test_truncated_at_line_end(src, home):
-    f = src / "hw_cifar10.csv"
-    lines = f.read_text().splitlines()
-    f.write_text("\n".join(lines[:9000]) + "\n")
-    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "8999 rows", "15625")
+def test_key_that_does_not_parse(checked):
+    def bad_key(rows):
+        rows[5] = rows[5].replace(rows[5][: rows[5].index(")") + 2], '"(4, 3, 7, 0, 0, 0)"', 1)
+
+    checked.fails("hw_cifar100.csv", lines(bad_key), "(4, 3, 7, 0, 0, 0)", "op tuple")
 
 
-def test_corrupt_bytes(src, home):
-    f = src / "hw_ImageNet16-120.csv"
-    data = bytearray(f.read_bytes())
-    data[50_000:50_040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    f.write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, "hw_ImageNet16-120.csv")
+def test_duplicate_key(checked):
+    def repeat(rows):
+        key = rows[1][: rows[1].index(")") + 2]
+        rows[2] = key + rows[2][rows[2].index(")") + 2 :]
 
-
-def test_wrong_columns(src, home):
-    f = src / "hw_cifar10.csv"
-    lines = f.read_text().splitlines()
-    lines[0] = lines[0].replace("fpga_energy", "fpga_power")
-    f.write_text("\n".join(lines) + "\n")
-    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "fpga_energy")
-
-
-def test_key_that_does_not_parse(src, home):
-    f = src / "hw_cifar100.csv"
-    lines = f.read_text().splitlines()
-    lines[5] = lines[5].replace(lines[5][: lines[5].index(")") + 2], '"(4, 3, 7, 0, 0, 0)"', 1)
-    f.write_text("\n".join(lines) + "\n")
-    assert_ingest_fails(NAME, src, home, "hw_cifar100.csv", "(4, 3, 7, 0, 0, 0)", "op tuple")
-
-
-def test_duplicate_key(src, home):
-    f = src / "hw_cifar10.csv"
-    lines = f.read_text().splitlines()
-    key = lines[1][: lines[1].index(")") + 2]
-    lines[2] = key + lines[2][lines[2].index(")") + 2 :]
-    f.write_text("\n".join(lines) + "\n")
-    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "exactly once")
+    checked.fails("hw_cifar10.csv", lines(repeat), "hw_cifar10.csv", "exactly once")
 
 
 @pytest.mark.parametrize(
@@ -160,10 +129,9 @@ def test_duplicate_key(src, home):
     [("fast", "numbers"), ("-1.0", "positive")],  # -1 marks a failure only for the Edge TPU
     ids=["text_where_numbers_belong", "negative_latency_outside_edgetpu"],
 )
-def test_bad_edgegpu_latency(src, home, latency, needle):
-    f = src / "hw_cifar10.csv"
-    lines = f.read_text().splitlines()
-    head, rest = lines[3].split('",', 1)
-    lines[3] = f'{head}",{latency},' + rest.split(",", 1)[1]
-    f.write_text("\n".join(lines) + "\n")
-    assert_ingest_fails(NAME, src, home, "hw_cifar10.csv", "edgegpu_latency", needle)
+def test_bad_edgegpu_latency(checked, latency, needle):
+    def change(rows):
+        head, rest = rows[3].split('",', 1)
+        rows[3] = f'{head}",{latency},' + rest.split(",", 1)[1]
+
+    checked.fails("hw_cifar10.csv", lines(change), "edgegpu_latency", needle)

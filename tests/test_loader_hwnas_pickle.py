@@ -8,12 +8,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import upstream_nb201 as u
-from conftest import assert_ingest_fails, ingest_ok
 from nasdb.loaders import hw_nas_bench_csv as csv_loader
 from nasdb.loaders import hw_nas_bench_pickle as hp
 
-from nasdb import connect
 from nasdb.spaces.nb201 import SIZE
+from nasdb.testing import check_loader
 
 NAME = "nb201_hwnas_pickle"
 FILE = hp.FILE
@@ -36,16 +35,12 @@ def blob(arrays):
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, blob):
+def checked(tmp_path_factory, blob):
+    """The loader kit on a checkout holding the pickle: 3 datasets x 10 quantities x cells."""
     directory = tmp_path_factory.mktemp("hw_nas_bench_repo")
     (directory / FILE).write_bytes(blob)
-    return ingest_ok(NAME, directory, tmp_path_factory.mktemp("hwnas_pickle_home"))
-
-
-@pytest.fixture()
-def src(tmp_path, blob):
-    (tmp_path / FILE).write_bytes(blob)
-    return tmp_path
+    kit = tmp_path_factory.mktemp("hwnas_pickle_kit")
+    return check_loader(NAME, directory, kit, rows=3 * 10 * SIZE)
 
 
 def _comparable(table: pa.Table) -> list[tuple]:
@@ -68,8 +63,8 @@ def test_same_rows_as_the_csv_loader(arrays, tmp_path, blob):
     assert _comparable(from_pickle) == _comparable(from_csv)
 
 
-def test_rows_values_and_edgetpu_failures(home, arrays):
-    db = connect(home)
+def test_rows_values_and_edgetpu_failures(checked, arrays):
+    db = checked.db
     n = db.sql("SELECT count(value) FROM evaluations WHERE source = $s", params={"s": NAME})
     assert n.fetchall() == [(3 * (9 * SIZE + SIZE - len(u.EDGETPU_FAILED)),)]
     rows = db.sql(
@@ -105,70 +100,64 @@ def test_plain_lists_read_the_same(arrays, tmp_path, blob):
 
 
 # bad input --------------------------------------------------------------------------------
-def test_missing_file(tmp_path, home):
-    assert_ingest_fails(NAME, tmp_path, home, FILE, "not found")
+def test_no_nasbench201_space(checked, arrays):
+    def edit(src):
+        payload = u.hw_payload(arrays)
+        payload.pop("nasbench201")
+        (src / FILE).write_bytes(pickle.dumps(payload))
+
+    checked.fails("", edit, FILE, "'nasbench201'")
 
 
-def test_truncated(src, home, blob):
-    (src / FILE).write_bytes(blob[: len(blob) // 2])
-    assert_ingest_fails(NAME, src, home, FILE, "not a readable pickle")
+def test_missing_metric(checked, arrays):
+    def edit(src):
+        payload = u.hw_payload(arrays)
+        payload["nasbench201"]["cifar100"].pop("fpga_energy")
+        (src / FILE).write_bytes(pickle.dumps(payload))
+
+    checked.fails("", edit, FILE, "nasbench201/cifar100", "'fpga_energy'")
 
 
-def test_corrupt_bytes(src, home, blob):
-    data = bytearray(blob)
-    data[1000:1040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    (src / FILE).write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, FILE)
+def test_short_metric(checked, arrays):
+    def edit(src):
+        payload = u.hw_payload(arrays)
+        short = arrays["cifar10"]["raspi4_latency"][:900]
+        payload["nasbench201"]["cifar10"]["raspi4_latency"] = short
+        (src / FILE).write_bytes(pickle.dumps(payload))
+
+    checked.fails("", edit, FILE, "raspi4_latency", "900 values", "15625")
 
 
-def test_forbidden_class(src, home):
-    (src / FILE).write_bytes(pickle.dumps({"nasbench201": u.Evil()}))
-    assert_ingest_fails(NAME, src, home, FILE, "system", "does not allow")
+def test_text_where_numbers_belong(checked, arrays):
+    def edit(src):
+        payload = u.hw_payload(arrays, as_lists=True)
+        payload["nasbench201"]["cifar10"]["pixel3_latency"][4] = "fast"
+        (src / FILE).write_bytes(pickle.dumps(payload))
+
+    checked.fails("", edit, FILE, "pixel3_latency", "numbers")
 
 
-def test_no_nasbench201_space(src, home, arrays):
-    payload = u.hw_payload(arrays)
-    payload.pop("nasbench201")
-    (src / FILE).write_bytes(pickle.dumps(payload))
-    assert_ingest_fails(NAME, src, home, FILE, "'nasbench201'")
+def test_negative_latency_outside_edgetpu(checked, arrays):
+    def edit(src):
+        payload = u.hw_payload(arrays)
+        payload["nasbench201"]["cifar10"]["edgegpu_latency"][3] = -1.0
+        (src / FILE).write_bytes(pickle.dumps(payload))
+
+    checked.fails("", edit, FILE, "edgegpu_latency[3]", "positive")
 
 
-def test_missing_metric(src, home, arrays):
-    payload = u.hw_payload(arrays)
-    payload["nasbench201"]["cifar100"].pop("fpga_energy")
-    (src / FILE).write_bytes(pickle.dumps(payload))
-    assert_ingest_fails(NAME, src, home, FILE, "nasbench201/cifar100", "'fpga_energy'")
+def test_configs_in_another_order(checked, arrays):
+    def edit(src):
+        payload = u.hw_payload(arrays)
+        configs = payload["nasbench201"]["ImageNet16-120"]["config"]
+        configs[7], configs[8] = configs[8], configs[7]
+        (src / FILE).write_bytes(pickle.dumps(payload))
+
+    checked.fails("", edit, FILE, "config[7]", "official NB201 cell 7")
 
 
-def test_short_metric(src, home, arrays):
-    payload = u.hw_payload(arrays)
-    payload["nasbench201"]["cifar10"]["raspi4_latency"] = arrays["cifar10"]["raspi4_latency"][:900]
-    (src / FILE).write_bytes(pickle.dumps(payload))
-    assert_ingest_fails(NAME, src, home, FILE, "raspi4_latency", "900 values", "15625")
+def test_not_a_dict(checked):
+    def edit(src):
+        (src / FILE).write_bytes(pickle.dumps([1, 2, 3]))
 
-
-def test_text_where_numbers_belong(src, home, arrays):
-    payload = u.hw_payload(arrays, as_lists=True)
-    payload["nasbench201"]["cifar10"]["pixel3_latency"][4] = "fast"
-    (src / FILE).write_bytes(pickle.dumps(payload))
-    assert_ingest_fails(NAME, src, home, FILE, "pixel3_latency", "numbers")
-
-
-def test_negative_latency_outside_edgetpu(src, home, arrays):
-    payload = u.hw_payload(arrays)
-    payload["nasbench201"]["cifar10"]["edgegpu_latency"][3] = -1.0
-    (src / FILE).write_bytes(pickle.dumps(payload))
-    assert_ingest_fails(NAME, src, home, FILE, "edgegpu_latency[3]", "positive")
-
-
-def test_configs_in_another_order(src, home, arrays):
-    payload = u.hw_payload(arrays)
-    configs = payload["nasbench201"]["ImageNet16-120"]["config"]
-    configs[7], configs[8] = configs[8], configs[7]
-    (src / FILE).write_bytes(pickle.dumps(payload))
-    assert_ingest_fails(NAME, src, home, FILE, "config[7]", "official NB201 cell 7")
-
-
-def test_not_a_dict(src, home):
-    (src / FILE).write_bytes(pickle.dumps([1, 2, 3]))
-    assert_ingest_fails(NAME, src, home, FILE, "expected a dict")
+    checked.fails("", edit, FILE, "expected a dict")

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
-from conftest import assert_ingest_fails, by_index, copy_fixtures
+from conftest import by_index, counts, loader_check
 from nasdb.loaders import naslib_zc, zc_combine
 
 from nasdb import spaces
 from nasdb.spaces.nb201 import SIZE
+from nasdb.testing.loaders import json_doc
 
 NAME = "nb201_naslib_zc"
 SUBDIR = "nb201/naslib"
@@ -34,13 +34,7 @@ def raw(shared_data) -> dict:
 
 
 def test_counts_per_dataset(naslib):
-    counts = {
-        (r["task"], r["metric"]): r["n"]
-        for r in naslib.group_by(["task", "metric"])
-        .aggregate([("value", "count")])
-        .rename_columns(["task", "metric", "n"])
-        .to_pylist()
-    }
+    found = counts(naslib, "task", "metric")
     # cells upstream lacks a proxy for, or marks it failed (-1e8, or -inf for nwot)
     missing = {
         ("cifar10", "synflow"): 1,
@@ -55,12 +49,12 @@ def test_counts_per_dataset(naslib):
         ("imagenet16-120", "nwot"): 1,
     }
     for task, cells in CELLS.items():
-        assert counts.pop((task, "valid_accuracy")) == cells
+        assert found.pop((task, "valid_accuracy")) == cells
         for proxy in naslib_zc.PROXIES:
             expected = cells - missing.get((task, proxy), 0)
-            assert counts.pop((task, proxy)) == expected
-            assert counts.pop((task, f"{proxy}_time")) == expected
-    assert counts == {}
+            assert found.pop((task, proxy)) == expected
+            assert found.pop((task, f"{proxy}_time")) == expected
+    assert found == {}
 
 
 def test_units_and_fidelity(naslib):
@@ -107,77 +101,46 @@ def test_naslib_enumeration_is_not_the_nb201_order(shared_data):
 
 
 # bad inputs ---------------------------------------------------------------------------
-home, src = copy_fixtures(NAME, SUBDIR)
+checked = loader_check(NAME)
 
 
-def rewrite(src: Path, edit) -> None:
-    """Apply ``edit`` to the parsed sample and write it back as JSON."""
-    data = json.loads((src / SAMPLE).read_text())
-    edit(data)
-    (src / SAMPLE).write_text(json.dumps(data))
-
-
-@pytest.mark.parametrize("name", [SAMPLE, ARCHS])
-def test_missing_file(home, src, name):
-    (src / name).unlink()
-    assert_ingest_fails(NAME, src, home, name, "file not found")
-
-
-def test_truncated(home, src):
-    f = src / SAMPLE
-    f.write_bytes(f.read_bytes()[:500_000])
-    assert_ingest_fails(NAME, src, home, SAMPLE, "not readable JSON")
-
-
-def test_corrupt_bytes(home, src):
-    f = src / ARCHS
-    data = bytearray(f.read_bytes())
-    data[1000:1040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    f.write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, ARCHS, "not readable JSON")
-
-
-def test_wrong_fields(home, src):
+def test_wrong_fields(checked):
     def rename(data: dict) -> None:
         for rec in data["cifar100"].values():
             rec["val_acc"] = rec.pop("val_accuracy")
 
-    rewrite(src, rename)
-    assert_ingest_fails(NAME, src, home, SAMPLE, "cifar100", "unexpected field(s) val_acc")
+    checked.fails(SAMPLE, json_doc(rename), SAMPLE, "cifar100", "unexpected field(s) val_acc")
 
 
-def test_missing_dataset(home, src):
-    rewrite(src, lambda data: data.pop("ImageNet16-120"))
-    assert_ingest_fails(NAME, src, home, SAMPLE, "expected cifar10, cifar100, ImageNet16-120")
+def test_missing_dataset(checked):
+    checked.fails(SAMPLE, json_doc(lambda data: data.pop("ImageNet16-120")),
+                  SAMPLE, "expected cifar10, cifar100, ImageNet16-120")  # fmt: skip
 
 
-def test_arch_field_disagrees_with_key(home, src):
+def test_arch_field_disagrees_with_key(checked):
     def move(data: dict) -> None:
         data["cifar10"]["(0, 2, 3, 2, 3, 1)"]["arch"] = "(0, 2, 3, 2, 3, 0)"
 
-    rewrite(src, move)
-    assert_ingest_fails(NAME, src, home, SAMPLE, "(0, 2, 3, 2, 3, 1)", "field arch")
+    checked.fails(SAMPLE, json_doc(move), SAMPLE, "(0, 2, 3, 2, 3, 1)", "field arch")
 
 
-def test_key_that_is_not_a_cell(home, src):
+def test_key_that_is_not_a_cell(checked):
     def bad_key(data: dict) -> None:
         rec = data["cifar100"].pop("(0, 2, 3, 2, 3, 1)")
         data["cifar100"]["(0, 2, 3, 2, 3, 5)"] = {**rec, "arch": "(0, 2, 3, 2, 3, 5)"}
 
-    rewrite(src, bad_key)
-    assert_ingest_fails(NAME, src, home, SAMPLE, "'(0, 2, 3, 2, 3, 5)'", "is not a cell")
+    checked.fails(SAMPLE, json_doc(bad_key), SAMPLE, "'(0, 2, 3, 2, 3, 5)'", "is not a cell")
 
 
-def test_score_that_is_not_a_number(home, src):
+def test_score_that_is_not_a_number(checked):
     def text(data: dict) -> None:
         data["cifar10"]["(0, 2, 3, 2, 3, 1)"]["snip"]["score"] = "46.0"
 
-    rewrite(src, text)
-    assert_ingest_fails(NAME, src, home, SAMPLE, "snip", "expected {'score': x, 'time': s}")
+    checked.fails(SAMPLE, json_doc(text), SAMPLE, "snip", "expected {'score': x, 'time': s}")
 
 
-def test_enumeration_that_repeats_a_cell(home, src):
-    archs = json.loads((src / ARCHS).read_text())
-    archs["1"] = archs["0"]
-    (src / ARCHS).write_text(json.dumps(archs))
-    assert_ingest_fails(NAME, src, home, ARCHS, "exactly once")
+def test_enumeration_that_repeats_a_cell(checked):
+    def repeat(archs: dict) -> None:
+        archs["1"] = archs["0"]
+
+    checked.fails(ARCHS, json_doc(repeat), ARCHS, "exactly once")

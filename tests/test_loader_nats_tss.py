@@ -9,10 +9,10 @@ from statistics import mean
 
 import pytest
 import upstream_nb201 as u
-from conftest import assert_ingest_fails, ingest_ok, run_cli
+from conftest import run_cli, source_db
 from nasdb.loaders import nats_topology as nt
 
-from nasdb import connect
+from nasdb.testing import check_loader
 
 NAME = "nb201_nats_tss"
 
@@ -26,20 +26,15 @@ def torch_home(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, torch_home):
-    return ingest_ok(NAME, torch_home, tmp_path_factory.mktemp("nats_tss_home"))
+def checked(tmp_path_factory, torch_home):
+    """The loader kit on the archive directory: its meta file and one architecture file."""
+    kit = tmp_path_factory.mktemp("nats_tss_kit")
+    rows = expected_rows(u.NATS_SEEDS)
+    targets = [nt.META, "000011.pickle.pbz2"]
+    return check_loader(NAME, torch_home / nt.ARCHIVE, kit, rows=rows, targets=targets)
 
 
-@pytest.fixture(scope="module")
-def db(home):
-    return connect(home)
-
-
-@pytest.fixture()
-def src(tmp_path, torch_home):
-    copy = tmp_path / nt.ARCHIVE
-    shutil.copytree(torch_home / nt.ARCHIVE, copy)
-    return copy
+db = source_db()
 
 
 def value(db, index, task, metric, fidelity=None, seed=None, device=None):
@@ -145,15 +140,15 @@ def test_coverage_and_row_count(db):
     assert sources.fetchall() == [(rows[0], 4)]  # meta + three architecture files
 
 
-def test_the_archive_directory_itself_works_too(torch_home, tmp_path):
+def test_torch_home_holding_the_archive_works_too(torch_home, tmp_path):
     home = tmp_path / "home"
-    archive = torch_home / nt.ARCHIVE
-    result = run_cli("ingest", NAME, "--source", str(archive), "--home", str(home))
+    result = run_cli("ingest", NAME, "--source", str(torch_home), "--home", str(home))
     assert result.exit_code == 0, result.output
     assert "nb201_nats_tss:" in result.output
 
 
-def test_wide_view_and_info(home, db):
+def test_wide_view_and_info(checked, db):
+    home = checked.home
     cols = {r[0] for r in db.sql("DESCRIBE nb201").fetchall()}
     assert {"train_accuracy", "valid_accuracy_e12", "latency_gpu_bs256", "train_time"} <= cols
     row = db.sql(
@@ -177,12 +172,14 @@ def test_worker_processes_give_the_same_rows(torch_home, monkeypatch):
     assert nt.read(torch_home).evaluations.equals(inline)
 
 
-def test_worker_processes_report_the_first_bad_file(src, home, monkeypatch):
-    monkeypatch.setattr(nt, "CHUNK", 1)
-    monkeypatch.setattr(nt.os, "cpu_count", lambda: 2)
-    u.bz2_pickle(src / "000284.pickle.pbz2", {"12": u.Evil()})
-    u.bz2_pickle(src / "000011.pickle.pbz2", [])
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "expected a dict")
+def test_worker_processes_report_the_first_bad_file(checked, monkeypatch):
+    def edit(src):
+        monkeypatch.setattr(nt, "CHUNK", 1)
+        monkeypatch.setattr(nt.os, "cpu_count", lambda: 2)
+        u.bz2_pickle(src / "000284.pickle.pbz2", {"12": u.Evil()})
+        u.bz2_pickle(src / "000011.pickle.pbz2", [])
+
+    checked.fails("", edit, "000011.pickle.pbz2", "expected a dict")
 
 
 def test_all_leaves_the_source_out():
@@ -193,76 +190,63 @@ def test_all_leaves_the_source_out():
 
 
 # bad input --------------------------------------------------------------------------------
-def test_missing_meta(src, home):
-    (src / "meta.pickle.pbz2").unlink()
-    assert_ingest_fails(NAME, src, home, "meta.pickle.pbz2", "not found")
+def test_no_architecture_files(checked):
+    def edit(src):
+        for f in src.glob("0*.pickle.pbz2"):
+            f.unlink()
+
+    checked.fails("", edit, "no architecture files")
 
 
-def test_no_architecture_files(src, home):
-    for f in src.glob("0*.pickle.pbz2"):
-        f.unlink()
-    assert_ingest_fails(NAME, src, home, "no architecture files")
+def test_not_bz2_at_all(checked):
+    def edit(src):
+        (src / "000011.pickle.pbz2").write_bytes(pickle.dumps({"12": {}}))
+
+    checked.fails("", edit, "000011.pickle.pbz2", "not a readable bz2 file")
 
 
-def test_truncated_file(src, home):
-    f = src / "000011.pickle.pbz2"
-    f.write_bytes(f.read_bytes()[:5000])
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "bz2")
+def test_corrupt_pickle_inside_good_bz2(checked):
+    def edit(src):
+        (src / "000011.pickle.pbz2").write_bytes(bz2.compress(b"\x80\x04garbage"))
+
+    checked.fails("", edit, "000011.pickle.pbz2", "not a readable pickle")
 
 
-def test_corrupt_bytes(src, home):
-    f = src / "000284.pickle.pbz2"
-    data = bytearray(f.read_bytes())
-    data[2000:2040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    f.write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, "000284.pickle.pbz2")
+def test_meta_in_another_order(checked):
+    def edit(src):
+        archs = u.meta_archs()
+        archs[3], archs[4] = archs[4], archs[3]
+        u.bz2_pickle(src / "meta.pickle.pbz2", {"meta_archs": archs})
+
+    checked.fails("", edit, "meta_archs[3]", "official")
 
 
-def test_not_bz2_at_all(src, home):
-    (src / "000011.pickle.pbz2").write_bytes(pickle.dumps({"12": {}}))
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "not a readable bz2 file")
+def test_meta_truncated_list(checked):
+    def edit(src):
+        u.bz2_pickle(src / "meta.pickle.pbz2", {"meta_archs": u.meta_archs()[:9000]})
+
+    checked.fails("", edit, "9000 architectures", "15625")
 
 
-def test_corrupt_pickle_inside_good_bz2(src, home):
-    (src / "000011.pickle.pbz2").write_bytes(bz2.compress(b"\x80\x04garbage"))
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "not a readable pickle")
+def test_file_of_another_architecture(checked):
+    def edit(src):
+        (src / "000011.pickle.pbz2").rename(src / "000012.pickle.pbz2")
+
+    checked.fails("", edit, "000012.pickle.pbz2", "arch_index 11", "expected 12")
 
 
-def test_forbidden_class(src, home):
-    u.bz2_pickle(src / "000011.pickle.pbz2", {"12": u.Evil()})
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "system", "does not allow")
+def test_index_outside_the_space(checked):
+    def edit(src):
+        (src / "000011.pickle.pbz2").rename(src / "015625.pickle.pbz2")
+
+    checked.fails("", edit, "015625.pickle.pbz2", "outside")
 
 
-def test_forbidden_class_in_meta(src, home):
-    u.bz2_pickle(src / "meta.pickle.pbz2", {"meta_archs": u.Evil()})
-    assert_ingest_fails(NAME, src, home, "meta.pickle.pbz2", "does not allow")
+def test_same_index_twice(checked):
+    def edit(src):
+        shutil.copy(src / "000011.pickle.pbz2", src / "11.pickle.pbz2")
 
-
-def test_meta_in_another_order(src, home):
-    archs = u.meta_archs()
-    archs[3], archs[4] = archs[4], archs[3]
-    u.bz2_pickle(src / "meta.pickle.pbz2", {"meta_archs": archs})
-    assert_ingest_fails(NAME, src, home, "meta_archs[3]", "official")
-
-
-def test_meta_truncated_list(src, home):
-    u.bz2_pickle(src / "meta.pickle.pbz2", {"meta_archs": u.meta_archs()[:9000]})
-    assert_ingest_fails(NAME, src, home, "9000 architectures", "15625")
-
-
-def test_file_of_another_architecture(src, home):
-    (src / "000011.pickle.pbz2").rename(src / "000012.pickle.pbz2")
-    assert_ingest_fails(NAME, src, home, "000012.pickle.pbz2", "arch_index 11", "expected 12")
-
-
-def test_index_outside_the_space(src, home):
-    (src / "000011.pickle.pbz2").rename(src / "015625.pickle.pbz2")
-    assert_ingest_fails(NAME, src, home, "015625.pickle.pbz2", "outside")
-
-
-def test_same_index_twice(src, home):
-    shutil.copy(src / "000011.pickle.pbz2", src / "11.pickle.pbz2")
-    assert_ingest_fails(NAME, src, home, "11.pickle.pbz2", "already")
+    checked.fails("", edit, "11.pickle.pbz2", "already")
 
 
 def _rewrite(src, index, change):
@@ -272,60 +256,78 @@ def _rewrite(src, index, change):
     u.bz2_pickle(f, obj)
 
 
-def test_unknown_schedule(src, home):
-    _rewrite(src, 11, lambda o: o.__setitem__("90", o["12"]))
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "'90'")
+def test_unknown_schedule(checked):
+    def edit(src):
+        _rewrite(src, 11, lambda o: o.__setitem__("90", o["12"]))
+
+    checked.fails("", edit, "000011.pickle.pbz2", "'90'")
 
 
-def test_missing_all_results(src, home):
-    _rewrite(src, 11, lambda o: o["200"].pop("all_results"))
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "all_results")
+def test_missing_all_results(checked):
+    def edit(src):
+        _rewrite(src, 11, lambda o: o["200"].pop("all_results"))
+
+    checked.fails("", edit, "000011.pickle.pbz2", "all_results")
 
 
-def test_missing_final_epoch(src, home):
-    _rewrite(src, 0, lambda o: o["200"]["all_results"][("cifar100", 888)]["eval_acc1es"].pop(
-        "x-test@199"))  # fmt: skip
-    assert_ingest_fails(NAME, src, home, "000000.pickle.pbz2", "x-test@199", "888")
+def test_missing_final_epoch(checked):
+    def edit(src):
+        _rewrite(src, 0, lambda o: o["200"]["all_results"][("cifar100", 888)]["eval_acc1es"].pop(
+            "x-test@199"))  # fmt: skip
+
+    checked.fails("", edit, "000000.pickle.pbz2", "x-test@199", "888")
 
 
-def test_accuracy_outside_percent(src, home):
-    def change(o):
-        o["12"]["all_results"][("cifar10", 777)]["train_acc1es"][11] = 140.0
+def test_accuracy_outside_percent(checked):
+    def edit(src):
+        def change(o):
+            o["12"]["all_results"][("cifar10", 777)]["train_acc1es"][11] = 140.0
 
-    _rewrite(src, 11, change)
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "140.0", "0..100")
+        _rewrite(src, 11, change)
 
-
-def test_text_where_a_number_belongs(src, home):
-    def change(o):
-        o["12"]["all_results"][("cifar10", 777)]["params"] = "1.2 MB"
-
-    _rewrite(src, 11, change)
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "params", "expected a number")
+    checked.fails("", edit, "000011.pickle.pbz2", "140.0", "0..100")
 
 
-def test_wrong_epochs(src, home):
-    def change(o):
-        o["12"]["all_results"][("cifar10", 777)]["epochs"] = 200
+def test_text_where_a_number_belongs(checked):
+    def edit(src):
+        def change(o):
+            o["12"]["all_results"][("cifar10", 777)]["params"] = "1.2 MB"
 
-    _rewrite(src, 11, change)
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "200 epochs", "expected 12")
+        _rewrite(src, 11, change)
 
-
-def test_arch_string_of_another_cell(src, home):
-    _rewrite(src, 11, lambda o: o["12"].__setitem__("arch_str", u.arch_string(12)))
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "official NB201 cell 11")
+    checked.fails("", edit, "000011.pickle.pbz2", "params", "expected a number")
 
 
-def test_unknown_dataset(src, home):
-    def change(o):
-        results = o["12"]["all_results"]
-        results[("svhn", 777)] = results.pop(("cifar10", 777))
+def test_wrong_epochs(checked):
+    def edit(src):
+        def change(o):
+            o["12"]["all_results"][("cifar10", 777)]["epochs"] = 200
 
-    _rewrite(src, 11, change)
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "'svhn'")
+        _rewrite(src, 11, change)
+
+    checked.fails("", edit, "000011.pickle.pbz2", "200 epochs", "expected 12")
 
 
-def test_not_a_dict(src, home):
-    u.bz2_pickle(src / "000011.pickle.pbz2", [1, 2, 3])
-    assert_ingest_fails(NAME, src, home, "000011.pickle.pbz2", "expected a dict")
+def test_arch_string_of_another_cell(checked):
+    def edit(src):
+        _rewrite(src, 11, lambda o: o["12"].__setitem__("arch_str", u.arch_string(12)))
+
+    checked.fails("", edit, "000011.pickle.pbz2", "official NB201 cell 11")
+
+
+def test_unknown_dataset(checked):
+    def edit(src):
+        def change(o):
+            results = o["12"]["all_results"]
+            results[("svhn", 777)] = results.pop(("cifar10", 777))
+
+        _rewrite(src, 11, change)
+
+    checked.fails("", edit, "000011.pickle.pbz2", "'svhn'")
+
+
+def test_not_a_dict(checked):
+    def edit(src):
+        u.bz2_pickle(src / "000011.pickle.pbz2", [1, 2, 3])
+
+    checked.fails("", edit, "000011.pickle.pbz2", "expected a dict")

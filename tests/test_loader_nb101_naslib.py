@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import json
+from conftest import loader_check
 
-import pytest
-from conftest import assert_ingest_fails
-from nb101_fixtures import ingested_once, private_copy
+from nasdb.testing.loaders import json_doc
 
 FILE = "zc_nasbench101.json"
 TWO_VERTEX = "043721b9c7fe8c5fad811d47d83132ec"
 
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory, shared_data):
-    return ingested_once(tmp_path_factory, shared_data, "nb101_naslib_zc", "nb101/naslib")
+checked = loader_check("nb101_naslib_zc")
 
 
-@pytest.fixture()
-def copy(base, tmp_path):
-    return private_copy(base, tmp_path)
-
-
-def test_every_spec_is_a_row(db):
+def test_every_spec_is_a_row(checked):
+    db = checked.db
     rows = db.sql(
         "SELECT count(*), count(DISTINCT arch_index), max(seed), min(value), max(value) "
         "FROM evaluations WHERE source = 'nb101_naslib_zc' AND metric = 'valid_accuracy'"
@@ -39,60 +30,20 @@ def test_every_spec_is_a_row(db):
     assert {"synflow", "jacov", "epe_nas", "fisher", "grasp", "snip"} <= set(metrics)
 
 
-def _edit(src, change) -> None:
-    f = src / FILE
-    data = json.loads(f.read_text())
-    change(data["nasbench101"]["cifar10"])
-    f.write_text(json.dumps(data))
+def fails(checked, change, *needles: str) -> None:
+    checked.fails(FILE, json_doc(lambda data: change(data["nasbench101"]["cifar10"])), *needles)
 
 
-def test_missing_file(copy):
-    src, home = copy
-    (src / FILE).unlink()
-    assert_ingest_fails("nb101_naslib_zc", src, home, FILE, "not found")
+def test_missing_proxy(checked):
+    fails(checked, lambda rows: next(iter(rows.values())).pop("synflow"), FILE, "synflow")
 
 
-def test_truncated(copy):
-    src, home = copy
-    f = src / FILE
-    f.write_bytes(f.read_bytes()[:10_000])
-    assert_ingest_fails("nb101_naslib_zc", src, home, FILE, "JSON")
+def test_bad_key(checked):
+    fails(checked, lambda rows: rows.__setitem__("(1, 2, 3)", rows.pop(next(iter(rows)))),
+          FILE, "expected 56")  # fmt: skip
 
 
-def test_corrupt_bytes(copy):
-    src, home = copy
-    f = src / FILE
-    data = bytearray(f.read_bytes())
-    data[2000:2008] = b"\xff\xfe\x00garb"
-    f.write_bytes(bytes(data))
-    assert_ingest_fails("nb101_naslib_zc", src, home, FILE)
-
-
-def test_missing_proxy(copy):
-    src, home = copy
-    _edit(src, lambda rows: next(iter(rows.values())).pop("synflow"))
-    assert_ingest_fails("nb101_naslib_zc", src, home, FILE, "synflow")
-
-
-def test_bad_key(copy):
-    src, home = copy
-
-    def change(rows):
-        key = next(iter(rows))
-        rows["(1, 2, 3)"] = rows.pop(key)
-
-    _edit(src, change)
-    assert_ingest_fails("nb101_naslib_zc", src, home, FILE, "expected 56")
-
-
-def test_invalid_cell(copy):
-    src, home = copy
-
-    def change(rows):
-        key = next(iter(rows))
-        rows["(" + ", ".join(["0"] * 49 + ["0", "4", "4", "4", "4", "4", "1"]) + ")"] = rows.pop(
-            key
-        )
-
-    _edit(src, change)
-    assert_ingest_fails("nb101_naslib_zc", src, home, FILE, "not connected")
+def test_invalid_cell(checked):
+    unconnected = "(" + ", ".join(["0"] * 49 + ["0", "4", "4", "4", "4", "4", "1"]) + ")"
+    fails(checked, lambda rows: rows.__setitem__(unconnected, rows.pop(next(iter(rows)))),
+          FILE, "not connected")  # fmt: skip

@@ -6,11 +6,11 @@ import struct
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, ingest_ok
 from nasdb.loaders import nb101_tfrecord as loader
 from nb101_tfrecord_files import crc32c, evaluation, frame, masked, model_metrics, record, write
 
 from nasdb import spaces
+from nasdb.testing import check_loader
 
 CELLS = [0, 4789, 6992, 423_623]  # first hash, the best cell, input -> output, last hash
 BUDGETS = (4, 108)
@@ -45,13 +45,18 @@ def records(with_checkpoint: bool = False) -> list[bytes]:
     return out
 
 
-@pytest.fixture()
-def source(tmp_path):
-    d = tmp_path / "upstream"
-    d.mkdir()
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory):
+    d = tmp_path_factory.mktemp("upstream")
     write(d / loader.ONLY108, records(with_checkpoint=True))
-    home = ingest_ok("nb101_tfrecord", d, tmp_path / "home")
-    return d, home
+    # 4 cells x 2 budgets x 2 stages x 4 metrics x (3 seeds + mean), + params
+    return check_loader(
+        "nb101_tfrecord",
+        d,
+        tmp_path_factory.mktemp("kit"),
+        rows=4 * 2 * 2 * 4 * 4 + 4,
+        other_schema=lambda file, real: frame(b'["abc", 108, "01"]'),
+    )
 
 
 def test_crc32c_known_value():
@@ -76,7 +81,6 @@ def test_rows(tmp_path):
     params = ev[ev.metric == "params"].sort_values("arch_index")
     assert params.arch_index.tolist() == CELLS and params.seed.isna().all()
     np.testing.assert_allclose(params.value, [1 + c / 1e6 for c in CELLS])
-    # 4 cells x 2 budgets x 2 stages x 4 metrics x (3 seeds + mean), + params
     assert len(ev) == 4 * 2 * 2 * 4 * 4 + 4
 
 
@@ -86,90 +90,63 @@ def test_full_file_preferred(tmp_path):
     assert loader.read(tmp_path).files == [tmp_path / loader.FULL]
 
 
-def test_not_in_ingest_all(tmp_path, source):
+def test_not_in_ingest_all():
     from nasdb.cli import _expand
 
     assert "nb101_tfrecord" not in _expand(("all",)) + _expand(("nb101",))
     assert _expand(("nb101_tfrecord",)) == ["nb101_tfrecord"]
 
 
-def test_lookup_by_adjacency_and_ops(source):
-    from nasdb import connect
-
-    _, home = source
-    db = connect(home)
+def test_lookup_by_adjacency_and_ops(checked):
+    db = checked.db
     matrix, ops = spaces.get("nb101").spec(4789)
     value = db.lookup("nb101", (matrix.tolist(), ops), metric="test_accuracy", fidelity=108)
     expected = np.mean([100 * (accuracy(4789, 108, s) - 0.02) for s in range(3)])
     np.testing.assert_allclose(value, [expected])
 
 
-def test_missing_file(source):
-    d, home = source
-    (d / loader.ONLY108).unlink()
-    assert_ingest_fails("nb101_tfrecord", d, home, "neither", loader.ONLY108)
+def flip(at: int, bits: int):
+    def edit(path):
+        data = bytearray(path.read_bytes())
+        data[at] ^= bits
+        path.write_bytes(bytes(data))
+
+    return edit
 
 
-def test_truncated(source):
-    d, home = source
-    f = d / loader.ONLY108
-    f.write_bytes(f.read_bytes()[:-100])
-    assert_ingest_fails("nb101_tfrecord", d, home, loader.ONLY108, "truncated")
+def test_corrupt_data_crc(checked):
+    # byte 200 is inside record 0's JSON
+    checked.fails(loader.ONLY108, flip(200, 0x01), "record 0", "data CRC32C does not match")
 
 
-def test_corrupt_data_crc(source):
-    d, home = source
-    f = d / loader.ONLY108
-    data = bytearray(f.read_bytes())
-    data[200] ^= 0x01  # inside record 0's JSON
-    f.write_bytes(bytes(data))
-    assert_ingest_fails("nb101_tfrecord", d, home, "record 0", "data CRC32C does not match")
+def test_corrupt_length_crc(checked):
+    checked.fails(loader.ONLY108, flip(8, 0xFF), "record 0", "length CRC32C")  # first length CRC
 
 
-def test_corrupt_length_crc(source):
-    d, home = source
-    f = d / loader.ONLY108
-    data = bytearray(f.read_bytes())
-    data[8] ^= 0xFF  # the first length CRC
-    f.write_bytes(bytes(data))
-    assert_ingest_fails("nb101_tfrecord", d, home, "record 0", "length CRC32C")
+def test_not_json(checked):
+    not_json = [b"\x00not json"]
+    checked.fails(loader.ONLY108, lambda f: write(f, not_json), "record 0", "not a JSON list")
 
 
-def test_not_json(source):
-    d, home = source
-    write(d / loader.ONLY108, [b"\x00not json"])
-    assert_ingest_fails("nb101_tfrecord", d, home, "record 0", "not a JSON list")
-
-
-def test_wrong_structure(source):
-    d, home = source
-    write(d / loader.ONLY108, [b'["abc", 108, "01"]'])
-    assert_ingest_fails("nb101_tfrecord", d, home, "record 0", "module_hash")
-
-
-def test_bad_protobuf(source):
-    d, home = source
+def test_bad_protobuf(checked):
     good = records()
     bad = record("0" * 32, 108, [[0, 1], [0, 0]], ["input", "output"], b"\x0a\xff\x01")
-    write(d / loader.ONLY108, [good[0], bad.replace(b"0" * 32, good[1][2:34])])
-    assert_ingest_fails("nb101_tfrecord", d, home, "record 1", "ModelMetrics")
+    recs = [good[0], bad.replace(b"0" * 32, good[1][2:34])]
+    checked.fails(loader.ONLY108, lambda f: write(f, recs), "record 1", "ModelMetrics")
 
 
-def test_unknown_hash(source):
-    d, home = source
+def test_unknown_hash(checked):
     recs = records()
     recs[5] = recs[5].replace(recs[5][2:34], b"f" * 32)
-    write(d / loader.ONLY108, recs)
-    assert_ingest_fails("nb101_tfrecord", d, home, "f" * 32, "not a NAS-Bench-101 cell")
+    checked.fails(loader.ONLY108, lambda f: write(f, recs), "f" * 32, "not a NAS-Bench-101 cell")
 
 
-def test_graph_of_another_cell(source):
-    d, home = source
+def test_graph_of_another_cell(checked):
     space = spaces.get("nb101")
     matrix, ops = space.spec(6992)
     metrics = model_metrics([evaluation(0, 0, 0, 0, 0)] * 3, 5, 1.0)
-    write(d / loader.ONLY108, [record(space.arch_id(0), 108, matrix, ops, metrics)])
-    assert_ingest_fails("nb101_tfrecord", d, home, space.arch_id(0), "its graph has")
+    recs = [record(space.arch_id(0), 108, matrix, ops, metrics)]
+    checked.fails(loader.ONLY108, lambda f: write(f, recs), space.arch_id(0), "its graph has")
 
 
 def test_header_cut(tmp_path):

@@ -5,23 +5,15 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
-from conftest import assert_ingest_fails
-from nb101_fixtures import ingested_once, private_copy
+from conftest import loader_check
+from test_loader_nb101_freerea import params_differ
 
 from nasdb import spaces
+from nasdb.testing.loaders import json_doc
 
 FILE = "data-20k.json"
 
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory, shared_data):
-    return ingested_once(tmp_path_factory, shared_data, "nb101_vis", "nb101/nasbench_vis")
-
-
-@pytest.fixture()
-def copy(base, tmp_path):
-    return private_copy(base, tmp_path)
+checked = loader_check("nb101_vis")
 
 
 def test_hashes_are_the_first_cells_of_the_enumeration(shared_data):
@@ -42,56 +34,18 @@ def test_rows(db):
     ]
     assert round(rows[-1][6], 2) == 94.91  # best 108-epoch validation accuracy among them
     # parameter counts agree with the FreeREA table on every shared cell
-    differ = db.sql(
-        "SELECT count(*) FROM evaluations a JOIN evaluations b USING (arch_index) "
-        "WHERE a.source = 'nb101_vis' AND b.source = 'nb101_freerea' "
-        "AND a.metric = 'params' AND b.metric = 'params' AND abs(a.value - b.value) > 1e-6"
-    ).fetchall()[0][0]
-    assert differ == 0
+    assert params_differ(db, "nb101_vis") == 0
 
 
-def _edit(src, change) -> None:
-    f = src / FILE
-    data = json.loads(f.read_text())
-    change(data)
-    f.write_text(json.dumps(data))
+def test_missing_field(checked):
+    checked.fails(FILE, json_doc(lambda d: d.pop("36_final_validation_accuracy")),
+                  FILE, "36_final_validation_accuracy")  # fmt: skip
 
 
-def test_missing_file(copy):
-    src, home = copy
-    (src / FILE).unlink()
-    assert_ingest_fails("nb101_vis", src, home, FILE, "not found")
+def test_short_list(checked):
+    checked.fails(FILE, json_doc(lambda d: d["final_training_time"].pop()),
+                  FILE, "final_training_time", "20,001")  # fmt: skip
 
 
-def test_truncated(copy):
-    src, home = copy
-    f = src / FILE
-    f.write_bytes(f.read_bytes()[:100_000])
-    assert_ingest_fails("nb101_vis", src, home, FILE, "JSON")
-
-
-def test_corrupt_bytes(copy):
-    src, home = copy
-    f = src / FILE
-    data = bytearray(f.read_bytes())
-    data[5000:5010] = b"\xff\x00\xfe garbag"
-    f.write_bytes(bytes(data))
-    assert_ingest_fails("nb101_vis", src, home, FILE)
-
-
-def test_missing_field(copy):
-    src, home = copy
-    _edit(src, lambda d: d.pop("36_final_validation_accuracy"))
-    assert_ingest_fails("nb101_vis", src, home, FILE, "36_final_validation_accuracy")
-
-
-def test_short_list(copy):
-    src, home = copy
-    _edit(src, lambda d: d["final_training_time"].pop())
-    assert_ingest_fails("nb101_vis", src, home, FILE, "final_training_time", "20,001")
-
-
-def test_unknown_hash(copy):
-    src, home = copy
-    _edit(src, lambda d: d["key"].__setitem__(7, "f" * 32))
-    assert_ingest_fails("nb101_vis", src, home, FILE, "f" * 32)
+def test_unknown_hash(checked):
+    checked.fails(FILE, json_doc(lambda d: d["key"].__setitem__(7, "f" * 32)), "f" * 32)

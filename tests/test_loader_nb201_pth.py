@@ -9,13 +9,18 @@ from statistics import mean
 
 import pytest
 import upstream_nb201 as u
-from conftest import assert_ingest_fails, ingest_ok
+from conftest import ingest_ok, source_db
 from nasdb.loaders import nb201_pth as nb
 
 from nasdb import connect
+from nasdb.testing import check_loader
 
 NAME = "nb201_v1_pth"
 V11, V10 = nb.FILES
+# 200 epochs: 7 runs-or-means per dataset (cell 1: 3 seeds + mean, cell 6111: 2 + mean), 6 rows
+# each (train, and two evaluation splits: accuracy and loss), 4 on cifar10 (no validation
+# split); 12 epochs: 5 on cifar10-valid; params, FLOPs and latency per cell and dataset.
+ROWS = 7 * (3 * 6 + 4) + 5 * 6 + 2 * 4 * 3
 
 
 @pytest.fixture(scope="module")
@@ -29,21 +34,15 @@ def legacy(payload):
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, legacy):
+def checked(tmp_path_factory, legacy):
+    """The loader kit on a directory holding the v1.0 file (v1.1 may be absent)."""
     directory = tmp_path_factory.mktemp("nb201_pth")
     (directory / V10).write_bytes(legacy)
-    return ingest_ok(NAME, directory, tmp_path_factory.mktemp("nb201_pth_home"))
+    kit = tmp_path_factory.mktemp("nb201_pth_kit")
+    return check_loader(NAME, directory, kit, rows=ROWS, optional=(V11,), targets=[V10])
 
 
-@pytest.fixture(scope="module")
-def db(home):
-    return connect(home)
-
-
-@pytest.fixture()
-def src(tmp_path, legacy):
-    (tmp_path / V10).write_bytes(legacy)
-    return tmp_path
+db = source_db()
 
 
 def rows_of(db):
@@ -116,75 +115,67 @@ def test_v11_is_preferred_and_recorded(tmp_path):
 
 
 # bad input --------------------------------------------------------------------------------
-def test_missing_file(tmp_path, home):
-    assert_ingest_fails(NAME, tmp_path, home, V11, "not found", V10)
+def test_truncated_zip(checked, payload):
+    def edit(src):
+        data = u.torch_zip_bytes(payload)
+        (src / V10).write_bytes(data[: len(data) - 300])
+
+    checked.fails("", edit, V10, "zip")
 
 
-def test_truncated(src, home, legacy):
-    (src / V10).write_bytes(legacy[: len(legacy) // 2])
-    assert_ingest_fails(NAME, src, home, V10, "not a readable pickle")
+def test_plain_pickle_is_not_a_torch_file(checked, payload):
+    def edit(src):
+        (src / V10).write_bytes(pickle.dumps(payload, protocol=2))
+
+    checked.fails("", edit, V10, "not a torch file")
 
 
-def test_truncated_zip(src, home, payload):
-    data = u.torch_zip_bytes(payload)
-    (src / V10).write_bytes(data[: len(data) - 300])
-    assert_ingest_fails(NAME, src, home, V10, "zip")
+def test_wrong_structure(checked, payload):
+    def edit(src):
+        broken = {k: v for k, v in payload.items() if k != "arch2infos"}
+        (src / V10).write_bytes(u.torch_legacy_bytes(broken))
+
+    checked.fails("", edit, V10, "arch2infos")
 
 
-def test_corrupt_bytes(src, home, legacy):
-    data = bytearray(legacy)
-    data[len(data) // 3 : len(data) // 3 + 40] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    (src / V10).write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, V10)
+def test_schedule_names_of_nats(checked, payload):
+    def edit(src):
+        broken = dict(payload, arch2infos={1: {"200": payload["arch2infos"][1]["full"]}})
+        (src / V10).write_bytes(u.torch_legacy_bytes(broken))
+
+    checked.fails("", edit, V10, "'200'", "'less'")
 
 
-def test_plain_pickle_is_not_a_torch_file(src, home, payload):
-    (src / V10).write_bytes(pickle.dumps(payload, protocol=2))
-    assert_ingest_fails(NAME, src, home, V10, "not a torch file")
+def test_index_outside_the_space(checked, payload):
+    def edit(src):
+        broken = dict(payload, arch2infos={20_000: payload["arch2infos"][1]})
+        (src / V10).write_bytes(u.torch_legacy_bytes(broken))
+
+    checked.fails("", edit, V10, "20000")
 
 
-def test_wrong_structure(src, home, payload):
-    broken = {k: v for k, v in payload.items() if k != "arch2infos"}
-    (src / V10).write_bytes(u.torch_legacy_bytes(broken))
-    assert_ingest_fails(NAME, src, home, V10, "arch2infos")
-
-
-def test_schedule_names_of_nats(src, home, payload):
-    broken = dict(payload, arch2infos={1: {"200": payload["arch2infos"][1]["full"]}})
-    (src / V10).write_bytes(u.torch_legacy_bytes(broken))
-    assert_ingest_fails(NAME, src, home, V10, "'200'", "'less'")
-
-
-def test_index_outside_the_space(src, home, payload):
-    broken = dict(payload, arch2infos={20_000: payload["arch2infos"][1]})
-    (src / V10).write_bytes(u.torch_legacy_bytes(broken))
-    assert_ingest_fails(NAME, src, home, V10, "20000")
-
-
-def test_forbidden_class(src, home, payload):
-    (src / V10).write_bytes(u.torch_legacy_bytes(dict(payload, meta_archs=u.Evil())))
-    assert_ingest_fails(NAME, src, home, V10, "system", "does not allow")
-
-
-def test_tensors_are_refused(src, home, payload):
+def test_tensors_are_refused(checked, payload):
     """A file with weights refers to tensor storages by persistent id: refused, not loaded."""
+    def edit(src):
+        class WithStorage(pickle.Pickler):
+            def persistent_id(self, obj):
+                return ("storage", "FloatStorage", "0", "cpu", 4) if obj == "weights" else None
 
-    class WithStorage(pickle.Pickler):
-        def persistent_id(self, obj):
-            return ("storage", "FloatStorage", "0", "cpu", 4) if obj == "weights" else None
+        buf = io.BytesIO()
+        for part in (u.TORCH_MAGIC, 1001, {"little_endian": True}):
+            pickle.dump(part, buf, protocol=2)
+        WithStorage(buf, protocol=2).dump(dict(payload, meta_archs=["weights"]))
+        pickle.dump(["0"], buf, protocol=2)
+        (src / V10).write_bytes(buf.getvalue())
 
-    buf = io.BytesIO()
-    for part in (u.TORCH_MAGIC, 1001, {"little_endian": True}):
-        pickle.dump(part, buf, protocol=2)
-    WithStorage(buf, protocol=2).dump(dict(payload, meta_archs=["weights"]))
-    pickle.dump(["0"], buf, protocol=2)
-    (src / V10).write_bytes(buf.getvalue())
-    assert_ingest_fails(NAME, src, home, V10, "storage")
+    checked.fails("", edit, V10, "storage")
 
 
-def test_zip_without_data_pkl(src, home):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("archive/version", b"3\n")
-    (src / V10).write_bytes(buf.getvalue())
-    assert_ingest_fails(NAME, src, home, V10, "data.pkl")
+def test_zip_without_data_pkl(checked):
+    def edit(src):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("archive/version", b"3\n")
+        (src / V10).write_bytes(buf.getvalue())
+
+    checked.fails("", edit, V10, "data.pkl")

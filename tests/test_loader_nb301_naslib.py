@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import assert_ingest_fails, copy_fixtures, run_cli
+from conftest import counts, loader_check, run_cli
 from nasdb.loaders import naslib_zc_nb301
 
 from nasdb import spaces
+from nasdb.testing.loaders import json_doc
 
 NAME = "nb301_naslib_zc"
 SUBDIR = "nb301/naslib"
@@ -42,15 +42,9 @@ def values(table: pa.Table, metric: str) -> dict[int, float]:
 
 def test_counts_units_fidelity(table):
     assert table.num_rows == 6000
-    kinds = {
-        (r["metric"], r["unit"], r["fidelity"], r["n"])
-        for r in table.group_by(["metric", "unit", "fidelity"])
-        .aggregate([("value", "count")])
-        .rename_columns(["metric", "unit", "fidelity", "n"])
-        .to_pylist()
-    }
-    assert ("valid_accuracy", "%", 100, 500) in kinds
-    assert ("params", "M", None, 500) in kinds and ("flops", "M", None, 500) in kinds
+    kinds = counts(table, "metric", "unit", "fidelity")
+    assert kinds[("valid_accuracy", "%", 100)] == 500
+    assert kinds[("params", "M", None)] == kinds[("flops", "M", None)] == 500
     assert {k[0] for k in kinds} == {"valid_accuracy", *naslib_zc_nb301.PROXIES}
     assert len(naslib_zc_nb301.PROXIES) == 11
     assert set(table["task"].to_pylist()) == {"cifar10"}
@@ -95,11 +89,11 @@ def test_keys_map_to_canonical_genotypes(table, raw):
 
 
 # catalog ------------------------------------------------------------------------------
-# ``home`` holds a valid ingest, so a failed one has something to leave alone.
-home, src = copy_fixtures(NAME, SUBDIR)
+checked = loader_check(NAME)
 
 
-def test_wide_view_and_info(home):
+def test_wide_view_and_info(checked):
+    home = checked.home
     result = run_cli(
         "sql",
         "SELECT count(*) AS n, count(DISTINCT iso_id) AS iso, max(valid_accuracy) AS best "
@@ -123,52 +117,31 @@ def test_wide_view_and_info(home):
 
 
 # bad inputs ---------------------------------------------------------------------------
-def rewrite(src: Path, edit) -> None:
-    data = json.loads((src / FILE).read_text())
-    edit(data["nasbench301"]["cifar10"], data)
-    (src / FILE).write_text(json.dumps(data))
+def fails(checked, edit, *needles: str) -> None:
+    """``edit(records, document)`` of the file must fail naming the file and ``needles``."""
+    change = json_doc(lambda data: edit(data["nasbench301"]["cifar10"], data))
+    checked.fails(FILE, change, FILE, *needles)
 
 
-def test_missing_file(home, src):
-    (src / FILE).unlink()
-    assert_ingest_fails(NAME, src, home, FILE, "file not found")
+def test_wrong_structure(checked):
+    fails(checked, lambda recs, data: data.update({"nasbench301": {"cifar100": recs}}),
+          "one dataset, 'cifar10'")  # fmt: skip
 
 
-def test_truncated(home, src):
-    f = src / FILE
-    f.write_bytes(f.read_bytes()[:100_000])
-    assert_ingest_fails(NAME, src, home, FILE, "not readable JSON")
+def test_a_cell_missing(checked):
+    fails(checked, lambda recs, data: recs.pop(FIRST), "499 cells, expected 500")
 
 
-def test_corrupt_bytes(home, src):
-    f = src / FILE
-    data = bytearray(f.read_bytes())
-    data[5000:5040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    f.write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, FILE, "not readable JSON")
-
-
-def test_wrong_structure(home, src):
-    rewrite(src, lambda recs, data: data.update({"nasbench301": {"cifar100": recs}}))
-    assert_ingest_fails(NAME, src, home, FILE, "one dataset, 'cifar10'")
-
-
-def test_a_cell_missing(home, src):
-    rewrite(src, lambda recs, data: recs.pop(FIRST))
-    assert_ingest_fails(NAME, src, home, FILE, "499 cells, expected 500")
-
-
-def test_wrong_fields(home, src):
+def test_wrong_fields(checked):
     def rename(recs, _):
         recs[FIRST]["val_acc"] = recs[FIRST].pop("val_accuracy")
 
-    rewrite(src, rename)
-    assert_ingest_fails(NAME, src, home, FILE, "unexpected field(s) val_acc", "val_accuracy")
+    fails(checked, rename, "unexpected field(s) val_acc", "val_accuracy")
 
 
-def test_value_not_a_number(home, src):
-    rewrite(src, lambda recs, _: recs[FIRST].update({"snip": "381.2"}))
-    assert_ingest_fails(NAME, src, home, FILE, "snip is '381.2'", "finite number")
+def test_value_not_a_number(checked):
+    fails(checked, lambda recs, _: recs[FIRST].update({"snip": "381.2"}),
+          "snip is '381.2'", "finite number")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -181,12 +154,11 @@ def test_value_not_a_number(home, src):
         ("not a cell", "not a NASLib compact genotype"),
     ],
 )
-def test_key_that_is_not_a_cell(home, src, bad, needle):
-    rewrite(src, lambda recs, _: recs.update({bad: recs.pop(FIRST)}))
-    assert_ingest_fails(NAME, src, home, FILE, needle)
+def test_key_that_is_not_a_cell(checked, bad, needle):
+    fails(checked, lambda recs, _: recs.update({bad: recs.pop(FIRST)}), needle)
 
 
-def test_one_genotype_twice(home, src):
+def test_one_genotype_twice(checked):
     cells = ast.literal_eval(FIRST)
     cells[0][0], cells[0][1] = cells[0][1], cells[0][0]  # node 2's edges swapped
     same = str(cells)
@@ -195,23 +167,20 @@ def test_one_genotype_twice(home, src):
         other = next(k for k in recs if k != FIRST)
         recs[same] = recs.pop(other)
 
-    rewrite(src, add)
-    assert_ingest_fails(NAME, src, home, FILE, "are one genotype")
+    fails(checked, add, "are one genotype")
 
 
-def test_fractions_instead_of_percent(home, src):
+def test_fractions_instead_of_percent(checked):
     def scale(recs, _):
         for rec in recs.values():
             rec["val_accuracy"] /= 100
 
-    rewrite(src, scale)
-    assert_ingest_fails(NAME, src, home, FILE, "expected percent")
+    fails(checked, scale, "expected percent")
 
 
-def test_raw_parameter_counts(home, src):
+def test_raw_parameter_counts(checked):
     def raw_counts(recs, _):
         for rec in recs.values():
             rec["params"] *= 1e6
 
-    rewrite(src, raw_counts)
-    assert_ingest_fails(NAME, src, home, FILE, "params ranges", "expected millions")
+    fails(checked, raw_counts, "params ranges", "expected millions")

@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, ingested_copy, run_cli
+from conftest import loader_check
 from nasdb.loaders import nas_bench_graph as loader
 
 from nasdb.catalog import package_dir
@@ -20,21 +20,18 @@ def data():
     return loader.read(package_dir("nas_bench_graph")).evaluations.to_pandas()
 
 
-@pytest.fixture()
-def copy(tmp_path):
-    """The packaged tables below a data root, as a packaged source needs (see ingested_copy)."""
-    light = f"{loader.SOURCE.subdir}/light"
-    root, home = ingested_copy(
-        tmp_path, "nbgraph", package_dir("nas_bench_graph") / "light", below=light
-    )
-    return root, root / light, home
+checked = loader_check("nbgraph")
 
 
-def edit_bench(f, edit) -> None:
-    """Apply ``edit`` to the test's own copy of a trusted table and pickle it back."""
-    bench = pickle.loads(f.read_bytes())
-    edit(bench)
-    f.write_bytes(pickle.dumps(bench))
+def bench(edit):
+    """An edit of the test's own copy of a trusted table, pickled back."""
+
+    def rewrite(f) -> None:
+        table = pickle.loads(f.read_bytes())
+        edit(table)
+        f.write_bytes(pickle.dumps(table))
+
+    return rewrite
 
 
 def test_counts(data):
@@ -85,76 +82,22 @@ def test_units_fidelity_device(data):
     assert data.seed.isna().all()
 
 
-def test_ingest_default_reads_installed_package(tmp_path):
-    result = run_cli("ingest", "nbgraph", "--home", str(tmp_path / "home"))
-    assert result.exit_code == 0, result.output
-    assert "nbgraph: 846,676 rows" in result.output
+def test_text_where_numbers_belong(checked):
+    def text(table: dict) -> None:
+        key = next(iter(table))
+        table[key] = dict(table[key], latency="0.003")
+
+    checked.fails("light/pubmed.bench", bench(text), "pubmed.bench", "str", "numbers")
 
 
-def test_missing_file(copy):
-    root, light, home = copy
-    (light / "photo.bench").unlink()
-    assert_ingest_fails("nbgraph", root, home, "photo.bench", "not found")
+def test_wrong_count(checked):
+    checked.fails("light/proteins.bench", bench(lambda table: table.pop(next(iter(table)))),
+                  "proteins.bench", "2020", "2021")  # fmt: skip
 
 
-def test_truncated_file(copy):
-    root, light, home = copy
-    f = light / "citeseer.bench"
-    f.write_bytes(f.read_bytes()[:500_000])
-    assert_ingest_fails("nbgraph", root, home, "citeseer.bench", "not a readable pickle")
+def test_invalid_hash(checked):
+    def rehash(table: dict) -> None:
+        table[9] = table.pop(next(iter(table)))  # op digit 9 does not exist
 
-
-def test_corrupt_bytes(copy):
-    root, light, home = copy
-    f = light / "cora.bench"
-    data = bytearray(f.read_bytes())
-    data[1000:1040] = b"\xff\xfe garbage \x00" * 3 + b"\x00" * 4
-    f.write_bytes(bytes(data))
-    assert_ingest_fails("nbgraph", root, home, "cora.bench")
-
-
-def test_wrong_fields(copy):
-    root, light, home = copy
-    f = light / "arxiv.bench"
-    bench = {k: {"valid_perf": 0.5, "test": 0.5} for k in pickle.loads(f.read_bytes())}
-    f.write_bytes(pickle.dumps(bench))
-    assert_ingest_fails("nbgraph", root, home, "arxiv.bench", "expected a dict with")
-
-
-def test_not_a_dict(copy):
-    root, light, home = copy
-    (light / "cs.bench").write_bytes(pickle.dumps([1, 2, 3]))
-    assert_ingest_fails("nbgraph", root, home, "cs.bench", "expected a dict")
-
-
-def test_text_where_numbers_belong(copy):
-    root, light, home = copy
-
-    def text(bench: dict) -> None:
-        key = next(iter(bench))
-        bench[key] = dict(bench[key], latency="0.003")
-
-    edit_bench(light / "pubmed.bench", text)
-    assert_ingest_fails("nbgraph", root, home, "pubmed.bench", "str", "numbers")
-
-
-def test_wrong_count(copy):
-    root, light, home = copy
-    edit_bench(light / "proteins.bench", lambda bench: bench.pop(next(iter(bench))))
-    assert_ingest_fails("nbgraph", root, home, "proteins.bench", "2020", "2021")
-
-
-def test_invalid_hash(copy):
-    root, light, home = copy
-
-    def rehash(bench: dict) -> None:
-        bench[9] = bench.pop(next(iter(bench)))  # op digit 9 does not exist
-
-    edit_bench(light / "computers.bench", rehash)
-    assert_ingest_fails("nbgraph", root, home, "computers.bench", "not a NAS-Bench-Graph hash")
-
-
-def test_forbidden_class(copy):
-    root, light, home = copy
-    (light / "physics.bench").write_bytes(b"cos\nsystem\n(S'echo hacked'\ntR.")
-    assert_ingest_fails("nbgraph", root, home, "physics.bench", "os.system")
+    checked.fails("light/computers.bench", bench(rehash),
+                  "computers.bench", "not a NAS-Bench-Graph hash")  # fmt: skip

@@ -6,34 +6,22 @@ import json
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, copy_fixtures, run_cli
+from conftest import loader_check, run_cli, source_db
 from nasdb.loaders import nas_bench_macro as loader
 
-from nasdb import connect
+from nasdb.testing.loaders import json_doc
 
 NAME = "nbmacro"
 SIZE = 6_561
 BEST = ("22212220", "22212202")  # one trained network, two keys
 
 
-@pytest.fixture(scope="module")
-def source(shared_data):
-    return shared_data / loader.SOURCE.subdir
+checked = loader_check(NAME)
+db = source_db()
 
 
-home, src = copy_fixtures(NAME, loader.SOURCE.subdir)
-
-
-@pytest.fixture(scope="module")
-def db(home):
-    return connect(home)
-
-
-def _edit(src, change) -> None:
-    f = src / loader.FILE
-    bench = json.loads(f.read_text())
-    change(bench)
-    f.write_text(json.dumps(bench))
+def fails(checked, change, *needles: str) -> None:
+    checked.fails(loader.FILE, json_doc(change), *needles)
 
 
 def test_every_architecture_three_seeds_and_the_mean(db):
@@ -93,7 +81,8 @@ def test_isomorphic_keys_share_results(db):
     assert same == (0,)
 
 
-def test_wide_view_and_info(home):
+def test_wide_view_and_info(checked):
+    home = checked.home
     result = run_cli(
         "sql", "SELECT * FROM nbmacro ORDER BY arch_index LIMIT 3", "--home", str(home)
     )
@@ -107,81 +96,51 @@ def test_wide_view_and_info(home):
     assert "trained_as: 22212220" in info.output and "93.33" in info.output
 
 
-def test_missing_file(src, home):
-    (src / loader.FILE).unlink()
-    assert_ingest_fails(NAME, src, home, loader.FILE, "not found")
+def test_list_instead_of_object(checked):
+    def as_list(f):
+        f.write_text(json.dumps(list(json.loads(f.read_text()).values())))
+
+    checked.fails(loader.FILE, as_list, loader.FILE, "list", "expected an object")
 
 
-def test_truncated_file(src, home):
-    f = src / loader.FILE
-    f.write_bytes(f.read_bytes()[:500_000])
-    assert_ingest_fails(NAME, src, home, loader.FILE, "not valid JSON")
+def test_missing_architecture(checked):
+    fails(checked, lambda b: b.pop("11111111"), loader.FILE, "6,560", "6,561")
 
 
-def test_corrupt_bytes(src, home):
-    f = src / loader.FILE
-    data = bytearray(f.read_bytes())
-    data[40_000:40_040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    f.write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, loader.FILE, "not valid JSON")
+def test_key_that_is_not_an_architecture(checked):
+    fails(checked, lambda b: b.__setitem__("02012103", b.pop("02012100")), "'02012103'", "8-digit")
 
 
-def test_list_instead_of_object(src, home):
-    f = src / loader.FILE
-    f.write_text(json.dumps(list(json.loads(f.read_text()).values())))
-    assert_ingest_fails(NAME, src, home, loader.FILE, "list", "expected an object")
+def test_missing_field(checked):
+    fails(checked, lambda b: b["00000000"].pop("flops"), "00000000", "expected test_acc")
 
 
-def test_missing_architecture(src, home):
-    _edit(src, lambda b: b.pop("11111111"))
-    assert_ingest_fails(NAME, src, home, loader.FILE, "6,560", "6,561")
+def test_text_where_numbers_belong(checked):
+    fails(checked, lambda b: b["12121212"].__setitem__("params", "1.5M"),
+          "12121212", "numbers only")  # fmt: skip
 
 
-def test_key_that_is_not_an_architecture(src, home):
-    _edit(src, lambda b: b.__setitem__("02012103", b.pop("02012100")))
-    assert_ingest_fails(NAME, src, home, "'02012103'", "8-digit")
+def test_two_runs_instead_of_three(checked):
+    fails(checked, lambda b: b["12121212"]["test_acc"].pop(), "12121212", "list of 3 numbers")
 
 
-def test_missing_field(src, home):
-    _edit(src, lambda b: b["00000000"].pop("flops"))
-    assert_ingest_fails(NAME, src, home, "00000000", "expected test_acc")
+def test_mean_that_is_not_the_mean(checked):
+    fails(checked, lambda b: b["22222222"].__setitem__("mean_acc", 99.0),
+          "22222222", "mean_acc is not the mean")  # fmt: skip
 
 
-def test_text_where_numbers_belong(src, home):
-    _edit(src, lambda b: b["12121212"].__setitem__("params", "1.5M"))
-    assert_ingest_fails(NAME, src, home, "12121212", "numbers only")
-
-
-def test_two_runs_instead_of_three(src, home):
-    _edit(src, lambda b: b["12121212"]["test_acc"].pop())
-    assert_ingest_fails(NAME, src, home, "12121212", "list of 3 numbers")
-
-
-def test_mean_that_is_not_the_mean(src, home):
-    _edit(src, lambda b: b["22222222"].__setitem__("mean_acc", 99.0))
-    assert_ingest_fails(NAME, src, home, "22222222", "mean_acc is not the mean")
-
-
-def test_fractions_instead_of_percent(src, home):
+def test_fractions_instead_of_percent(checked):
     def to_fractions(bench):
         for entry in bench.values():
             entry["test_acc"] = [a / 100 for a in entry["test_acc"]]
             entry["mean_acc"] = float(np.mean(entry["test_acc"]))
             entry["std"] = float(np.std(entry["test_acc"]))
 
-    _edit(src, to_fractions)
-    assert_ingest_fails(NAME, src, home, loader.FILE, "expected percent")
+    fails(checked, to_fractions, loader.FILE, "expected percent")
 
 
-def test_isomorphic_copy_that_differs(src, home):
+def test_isomorphic_copy_that_differs(checked):
     def change(bench):
-        entry = bench["00001001"]  # trained as 00010010
-        entry["params"] += 1
+        bench["00001001"]["params"] += 1  # trained as 00010010
 
-    _edit(src, change)
-    assert_ingest_fails(NAME, src, home, "00001001", "00010010", "must be equal")
-
-
-def test_not_json_at_all(src, home):
-    (src / loader.FILE).write_bytes(b"\x80\x04\x95 a pickle, not JSON")
-    assert_ingest_fails(NAME, src, home, loader.FILE, "not valid JSON")
+    fails(checked, change, "00001001", "00010010", "must be equal")

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, run_cli
+from conftest import assert_ingest_fails, check_loader, loader_check, run_cli
 from nasdb.loaders import nbnlp_doc2vec, nbnlp_ptb, nbnlp_wikitext2
 from test_nbnlp_space import LSTM
 
 from nasdb import connect
 from nasdb.spaces import nbnlp
 from nasdb.spaces.nbnlp_recipes import canonical_id
+from nasdb.testing.loaders import lines
 
 RNN = {
     "node_0": {"op": "linear", "input": ["x", "h_prev_0"]},
@@ -215,21 +215,24 @@ def test_cli_info(nlp_home):
 
 
 # PTB: small logs in the upstream format ---------------------------------------------------
-@pytest.fixture()
-def ptb(tmp_path):
-    """Both PTB archives in an upstream checkout, and a catalog that already holds them."""
-    root = tmp_path / "nas-bench-nlp-release"
+# A complete 3-epoch run: 7 curves x 3 epochs + params + run_ok = 23 rows. The LSTM has three
+# seeds and their mean; the failed run keeps 1 epoch of its 6 loss curves and 2 of time.
+PTB_ROWS = 23 + 4 * 23 + (6 + 2 + 2)
+
+
+@pytest.fixture(scope="module")
+def ptb(tmp_path_factory):
+    """Both PTB archives in an upstream checkout, through the loader kit."""
+    root = tmp_path_factory.mktemp("ptb") / "nas-bench-nlp-release"
     write_zip(root / "train_logs_single_run" / "logs.zip", SINGLE)
     write_zip(root / "train_logs_multi_runs" / "logs.zip", [SINGLE[1], *MULTI[1:]])
-    home = tmp_path / "home"
-    result = run_cli("ingest", "nbnlp_ptb", "--source", str(root), "--home", str(home))
-    assert result.exit_code == 0, result.output
-    return root, home
+    files = nbnlp_ptb.SOURCE.files  # either archive alone is a valid source
+    kit = tmp_path_factory.mktemp("ptb_kit")
+    return check_loader("nbnlp_ptb", root, kit, rows=PTB_ROWS, optional=files, targets=files[:1])
 
 
 def test_ptb_rows(ptb):
-    root, home = ptb
-    rows = nbnlp_ptb.read(root).evaluations.to_pandas()
+    rows = nbnlp_ptb.read(ptb.source).evaluations.to_pandas()
     assert set(rows.task) == {"ptb"} and rows.arch_id.nunique() == 3
     lstm = rows[rows.arch_id == "1000001"]
     assert sorted(lstm.seed.dropna().unique()) == [0, 1, 2]  # the shared log counts once
@@ -240,18 +243,17 @@ def test_ptb_rows(ptb):
     assert failed[failed.metric == "run_ok"].value.item() == 0
     assert failed[failed.metric == "valid_loss"].fidelity.max() == 1
     assert failed[failed.metric == "train_time"].fidelity.max() == 2
-    db = connect(home)
+    db = ptb.db
     assert db.lookup("nbnlp", [RNN], task="ptb", metric="run_ok")[0] == 1
     iso = db.sql("SELECT iso_id FROM architectures WHERE arch_id IN ('1000000', '2000005')")
     assert len({r[0] for r in iso.fetchall()}) == 1  # one cell, two ids
 
 
 def test_ptb_folders_read_like_zips(ptb, tmp_path):
-    root, _ = ptb
     other = tmp_path / "unzipped" / "nbnlp"
     write_folder(other / "train_logs_single_run", SINGLE)
     write_folder(other / "train_logs_multi_runs", [SINGLE[1], *MULTI[1:]])
-    assert nbnlp_ptb.read(root).evaluations.equals(nbnlp_ptb.read(other).evaluations)
+    assert nbnlp_ptb.read(ptb.source).evaluations.equals(nbnlp_ptb.read(other).evaluations)
     result = run_cli("ingest", "nbnlp_ptb", "--source", str(tmp_path / "unzipped"), "--home",
                      str(tmp_path / "h2"))  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -261,252 +263,150 @@ def test_ptb_folders_read_like_zips(ptb, tmp_path):
 
 
 def test_ptb_nothing_there(ptb, tmp_path):
-    _, home = ptb
     (tmp_path / "empty").mkdir()
-    assert_ingest_fails("nbnlp_ptb", tmp_path / "empty", home, "no PTB logs found")
+    assert_ingest_fails("nbnlp_ptb", tmp_path / "empty", ptb.home, "no PTB logs found")
 
 
-def test_ptb_truncated_zip(ptb):
-    root, home = ptb
-    f = root / "train_logs_single_run" / "logs.zip"
-    f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
-    assert_ingest_fails("nbnlp_ptb", root, home, "logs.zip", "not a readable zip archive")
+def multi_runs(entries: list[dict]) -> tuple[str, object]:
+    """``fails`` arguments that replace the multi-run archive with ``entries``."""
+    return "train_logs_multi_runs/logs.zip", lambda path: write_zip(path, entries)
 
 
 def test_ptb_wrong_dataset(ptb):
-    root, home = ptb
-    write_zip(root / "train_logs_multi_runs" / "logs.zip", [log(1_000_001, LSTM, dataset="wt2")])
-    assert_ingest_fails("nbnlp_ptb", root, home, "logs.zip", "dataset 'data/wt2'", "ptb")
+    ptb.fails(*multi_runs([log(1_000_001, LSTM, dataset="wt2")]),
+              "logs.zip", "dataset 'data/wt2'", "ptb")  # fmt: skip
 
 
 def test_ptb_two_versions_of_one_run(ptb):
-    root, home = ptb
     changed = dict(SINGLE[1], val_losses=[1.0, 1.0, 1.0])
-    write_zip(root / "train_logs_multi_runs" / "logs.zip", [changed])
-    assert_ingest_fails("nbnlp_ptb", root, home, "a different log of the same run")
+    ptb.fails(*multi_runs([changed]), "a different log of the same run")
 
 
 def test_ptb_one_id_two_recipes(ptb):
-    root, home = ptb
-    write_zip(root / "train_logs_multi_runs" / "logs.zip", [log(1_000_000, LSTM, seed=5)])
-    assert_ingest_fails("nbnlp_ptb", root, home, "recepie_id 1000000", "another recipe")
+    ptb.fails(*multi_runs([log(1_000_000, LSTM, seed=5)]), "recepie_id 1000000", "another recipe")
 
 
 # WikiText-2: bad inputs -------------------------------------------------------------------
-@pytest.fixture()
-def wt2_copy(tmp_path, shared_data, nlp_home):
-    """A private copy of the nbnlp files, and of a catalog that already holds them."""
-    root = tmp_path / "src"
-    shutil.copytree(shared_data / "nbnlp", root / "nbnlp")
-    for f in (root / "nbnlp").iterdir():
-        f.chmod(0o644)
-    home = tmp_path / "home"
-    shutil.copytree(nlp_home, home)
-    return root, root / "nbnlp" / "logs_wikitext-2.zip", home
+WT2 = "logs_wikitext-2.zip"
+wt2_checked = loader_check("nbnlp_wikitext2", fixture="wt2_checked")
 
 
-def test_wt2_upstream_layout(wt2_copy, tmp_path):
-    root, zip_path, _ = wt2_copy
+def zipped(change):
+    """An edit of every log in a zip: ``change(name, entry) -> entry | None`` (None drops it)."""
+    return lambda path: rewrite_zip(path, change)
+
+
+def test_wt2_upstream_layout(shared_data, tmp_path):
     upstream = tmp_path / "checkout" / "train_logs_wikitext-2"
     upstream.mkdir(parents=True)
-    shutil.copy(zip_path, upstream / "logs.zip")
+    (upstream / "logs.zip").symlink_to(shared_data / "nbnlp" / WT2)
     data = nbnlp_wikitext2.read(tmp_path / "checkout")
     assert data.evaluations.num_rows == 120_676
 
 
-def test_wt2_missing_file(wt2_copy):
-    root, zip_path, home = wt2_copy
-    zip_path.unlink()
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "logs_wikitext-2.zip", "not found")
+def test_wt2_member_not_json(wt2_checked):
+    edit = zipped(lambda n, e: b"\x00\x01 not json" if "1000050" in n else e)
+    wt2_checked.fails(WT2, edit, "1000050", "not a readable JSON log")
 
 
-def test_wt2_truncated(wt2_copy):
-    root, zip_path, home = wt2_copy
-    zip_path.write_bytes(zip_path.read_bytes()[:400_000])
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "not a readable zip archive")
-
-
-def test_wt2_corrupt_bytes(wt2_copy):
-    root, zip_path, home = wt2_copy
-    data = bytearray(zip_path.read_bytes())
-    data[300_000:300_040] = b"\xff\xfe garbage \x00" * 3 + b"\x00" * 4
-    zip_path.write_bytes(bytes(data))
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "logs_wikitext-2.zip", "damaged")
-
-
-def test_wt2_member_not_json(wt2_copy):
-    root, zip_path, home = wt2_copy
-    rewrite_zip(zip_path, lambda n, e: b"\x00\x01 not json" if "1000050" in n else e)
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "1000050", "not a readable JSON log")
-
-
-def test_wt2_missing_keys(wt2_copy):
-    root, zip_path, home = wt2_copy
+def test_wt2_missing_keys(wt2_checked):
     drop = {"val_losses", "status"}
-    rewrite_zip(
-        zip_path,
-        lambda n, e: {k: v for k, v in e.items() if k not in drop} if "1000051" in n else e,
+    edit = zipped(
+        lambda n, e: {k: v for k, v in e.items() if k not in drop} if "1000051" in n else e
     )
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "1000051", "missing key(s)", "status")
+    wt2_checked.fails(WT2, edit, "1000051", "missing key(s)", "status")
 
 
-def test_wt2_not_an_object(wt2_copy):
-    root, zip_path, home = wt2_copy
-    rewrite_zip(zip_path, lambda n, e: [1, 2] if "1000002" in n else e)
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "1000002", "expected an object")
+def test_wt2_not_an_object(wt2_checked):
+    edit = zipped(lambda n, e: [1, 2] if "1000002" in n else e)
+    wt2_checked.fails(WT2, edit, "1000002", "expected an object")
 
 
-def test_wt2_text_where_numbers_belong(wt2_copy):
-    root, zip_path, home = wt2_copy
+def in_log(recipe_id: str, change):
+    """An edit of the zip that applies ``change(entry)`` to the log of ``recipe_id``."""
 
-    def change(name, entry):
-        if "1000001" in name:
-            entry["test_losses"][3] = "4.5"
+    def apply(name, entry):
+        if recipe_id in name:
+            change(entry)
         return entry
 
-    rewrite_zip(zip_path, change)
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "1000001", "'4.5'", "numbers")
+    return zipped(apply)
 
 
-def test_wt2_uneven_curves(wt2_copy):
-    root, zip_path, home = wt2_copy
-
-    def change(name, entry):
-        if "1000001" in name:
-            entry["wall_times"] = entry["wall_times"][:-1]
-        return entry
-
-    rewrite_zip(zip_path, change)
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "curve lengths", "wall_times 49")
+def test_wt2_text_where_numbers_belong(wt2_checked):
+    edit = in_log("1000001", lambda e: e["test_losses"].__setitem__(3, "4.5"))
+    wt2_checked.fails(WT2, edit, "1000001", "'4.5'", "numbers")
 
 
-def test_wt2_ok_status_with_nan(wt2_copy):
-    root, zip_path, home = wt2_copy
-
-    def change(name, entry):
-        if "1000001" in name:
-            entry["val_losses"][-1] = math.nan
-        return entry
-
-    rewrite_zip(zip_path, change)
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "status 'OK'", "not finite")
+def test_wt2_uneven_curves(wt2_checked):
+    edit = in_log("1000001", lambda e: e["wall_times"].pop())
+    wt2_checked.fails(WT2, edit, "curve lengths", "wall_times 49")
 
 
-def test_wt2_bad_recipe(wt2_copy):
-    root, zip_path, home = wt2_copy
-
-    def change(name, entry):
-        if "1000000" in name:
-            entry["recepie"] = json.dumps(
-                {"a": {"op": "linear", "input": ["h_new_0"]},
-                 "h_new_0": {"op": "activation_tanh", "input": ["a"]}}
-            )  # fmt: skip
-        return entry
-
-    rewrite_zip(zip_path, change)
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "not a valid recipe", "cycle")
+def test_wt2_ok_status_with_nan(wt2_checked):
+    edit = in_log("1000001", lambda e: e["val_losses"].__setitem__(-1, math.nan))
+    wt2_checked.fails(WT2, edit, "status 'OK'", "not finite")
 
 
-def test_wt2_recipe_id_outside_lists(wt2_copy):
-    root, zip_path, home = wt2_copy
-
-    def change(name, entry):
-        if "1000000" in name:
-            entry["recepie_id"] = 7
-        return entry
-
-    rewrite_zip(zip_path, change)
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "recepie_id 7", "outside")
+def test_wt2_bad_recipe(wt2_checked):
+    cycle = {"a": {"op": "linear", "input": ["h_new_0"]},
+             "h_new_0": {"op": "activation_tanh", "input": ["a"]}}  # fmt: skip
+    edit = in_log("1000000", lambda e: e.update(recepie=json.dumps(cycle)))
+    wt2_checked.fails(WT2, edit, "not a valid recipe", "cycle")
 
 
-def test_wt2_wrong_count(wt2_copy):
-    root, zip_path, home = wt2_copy
-    rewrite_zip(zip_path, lambda n, e: None if "1000000" in n else e)
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "344 training logs", "expected 345")
+def test_wt2_recipe_id_outside_lists(wt2_checked):
+    edit = in_log("1000000", lambda e: e.update(recepie_id=7))
+    wt2_checked.fails(WT2, edit, "recepie_id 7", "outside")
 
 
-def test_wt2_ptb_log_inside(wt2_copy):
-    root, zip_path, home = wt2_copy
+def test_wt2_wrong_count(wt2_checked):
+    edit = zipped(lambda n, e: None if "1000000" in n else e)
+    wt2_checked.fails(WT2, edit, "344 training logs", "expected 345")
 
-    def change(name, entry):
-        if "1000000" in name:
-            entry["data"] = "data/ptb"
-        return entry
 
-    rewrite_zip(zip_path, change)
-    assert_ingest_fails("nbnlp_wikitext2", root, home, "'data/ptb'", "wikitext-2")
+def test_wt2_ptb_log_inside(wt2_checked):
+    edit = in_log("1000000", lambda e: e.update(data="data/ptb"))
+    wt2_checked.fails(WT2, edit, "'data/ptb'", "wikitext-2")
 
 
 # doc2vec: bad inputs ----------------------------------------------------------------------
-def csv_of(wt2_copy) -> Path:
-    return wt2_copy[0] / "nbnlp" / "doc2vec_features_lowdim.csv"
+D2V = "doc2vec_features_lowdim.csv"
+doc2vec_checked = loader_check("nbnlp_doc2vec", fixture="doc2vec_checked")
 
 
-def test_doc2vec_missing_file(wt2_copy):
-    root, _, home = wt2_copy
-    csv_of(wt2_copy).unlink()
-    assert_ingest_fails("nbnlp_doc2vec", root, home, "doc2vec_features_lowdim.csv", "not found")
+def test_doc2vec_truncated(doc2vec_checked):
+    doc2vec_checked.fails(D2V, lines(lambda rows: rows[:5000]), "4,999 rows", "14,322")
 
 
-def test_doc2vec_truncated(wt2_copy):
-    root, _, home = wt2_copy
-    f = csv_of(wt2_copy)
-    lines = f.read_text().splitlines()
-    f.write_text("\n".join(lines[:5000]) + "\n")
-    assert_ingest_fails("nbnlp_doc2vec", root, home, "4,999 rows", "14,322")
+def test_doc2vec_duplicate_id(doc2vec_checked):
+    def repeat(rows):
+        rows[2] = rows[1].split(",")[0] + "," + rows[2].split(",", 1)[1]
+
+    doc2vec_checked.fails(D2V, lines(repeat), "appears twice")
 
 
-def test_doc2vec_corrupt_bytes(wt2_copy):
-    root, _, home = wt2_copy
-    f = csv_of(wt2_copy)
-    data = bytearray(f.read_bytes())
-    data[100_000:100_030] = b"\xff\xfe\x00garbage\x00\xff" * 3
-    f.write_bytes(bytes(data))
-    assert_ingest_fails("nbnlp_doc2vec", root, home, "doc2vec_features_lowdim.csv")
+def test_doc2vec_id_outside_lists(doc2vec_checked):
+    def outside(rows):
+        rows[1] = "3000001," + rows[1].split(",", 1)[1]
+
+    doc2vec_checked.fails(D2V, lines(outside), "3000001", "outside")
 
 
-def test_doc2vec_wrong_columns(wt2_copy):
-    root, _, home = wt2_copy
-    f = csv_of(wt2_copy)
-    f.write_text(f.read_text().replace("recepie_id,", "recipe_id,", 1))
-    assert_ingest_fails("nbnlp_doc2vec", root, home, "missing column(s) recepie_id")
+def cell(row: int, column: int, text: str):
+    """An edit that writes ``text`` into one cell of the CSV."""
+
+    def change(rows):
+        cells = rows[row].split(",")
+        cells[column] = text
+        rows[row] = ",".join(cells)
+
+    return lines(change)
 
 
-def test_doc2vec_duplicate_id(wt2_copy):
-    root, _, home = wt2_copy
-    f = csv_of(wt2_copy)
-    lines = f.read_text().splitlines()
-    lines[2] = lines[1].split(",")[0] + "," + lines[2].split(",", 1)[1]
-    f.write_text("\n".join(lines) + "\n")
-    assert_ingest_fails("nbnlp_doc2vec", root, home, "appears twice")
+def test_doc2vec_text_value(doc2vec_checked):
+    doc2vec_checked.fails(D2V, cell(7, 4, "abc"), "'v03'", "expected numbers")
 
 
-def test_doc2vec_id_outside_lists(wt2_copy):
-    root, _, home = wt2_copy
-    f = csv_of(wt2_copy)
-    lines = f.read_text().splitlines()
-    lines[1] = "3000001," + lines[1].split(",", 1)[1]
-    f.write_text("\n".join(lines) + "\n")
-    assert_ingest_fails("nbnlp_doc2vec", root, home, "3000001", "outside")
-
-
-def test_doc2vec_text_value(wt2_copy):
-    root, _, home = wt2_copy
-    f = csv_of(wt2_copy)
-    lines = f.read_text().splitlines()
-    cells = lines[7].split(",")
-    cells[4] = "abc"
-    lines[7] = ",".join(cells)
-    f.write_text("\n".join(lines) + "\n")
-    assert_ingest_fails("nbnlp_doc2vec", root, home, "'v03'", "expected numbers")
-
-
-def test_doc2vec_missing_value(wt2_copy):
-    root, _, home = wt2_copy
-    f = csv_of(wt2_copy)
-    lines = f.read_text().splitlines()
-    cells = lines[9].split(",")
-    cells[10] = ""
-    lines[9] = ",".join(cells)
-    f.write_text("\n".join(lines) + "\n")
-    assert_ingest_fails("nbnlp_doc2vec", root, home, "'v09'", "missing")
+def test_doc2vec_missing_value(doc2vec_checked):
+    doc2vec_checked.fails(D2V, cell(9, 10, ""), "'v09'", "missing")

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_ingest_fails, copy_fixtures
+from conftest import loader_check, source_db
 from nasdb.loaders import robustness as rb
 
-from nasdb import connect, spaces
+from nasdb import spaces
+from nasdb.testing.loaders import lines
 
 NAME = "nb201_robustness"
 SIZE = 15_625
 
 
-home, src = copy_fixtures(NAME, rb.SOURCE.subdir)
-
-
-@pytest.fixture(scope="module")
-def source(shared_data):
-    return shared_data / rb.SOURCE.subdir
-
-
-@pytest.fixture(scope="module")
-def db(home):
-    return connect(home)
+checked = loader_check(NAME)
+db = source_db()
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +26,6 @@ def wide(db):
         "WHERE source = 'nb201_robustness' GROUP BY metric"
     ).fetchall()
     return {metric: np.array(values) for metric, values in rows}
-
-
-def _lines(src):
-    return (src / rb.FILE).read_text().splitlines()
-
-
-def _write(src, lines):
-    (src / rb.FILE).write_text("\n".join(lines) + "\n")
 
 
 def test_all_metrics_cover_every_cell(db):
@@ -95,69 +79,52 @@ def test_attacks_are_per_isomorphism_class(wide):
     assert len(np.unique(iso)) == 6_466
 
 
-def test_missing_file(src, home):
-    (src / rb.FILE).unlink()
-    assert_ingest_fails(NAME, src, home, rb.FILE, "not found")
+def test_truncated_at_line_end(checked):
+    checked.fails(rb.FILE, lines(lambda rows: rows[:10_001]), "10000 rows", "15625")
 
 
-def test_truncated_file(src, home):
-    f = src / rb.FILE
-    f.write_bytes(f.read_bytes()[:2_000_000])
-    assert_ingest_fails(NAME, src, home, rb.FILE)
+def test_wrong_columns(checked):
+    def rename(rows):
+        rows[0] = rows[0].replace("pgd@Linf_eps-8.0", "pgd@L2_eps-8.0")
+
+    checked.fails(rb.FILE, lines(rename), rb.FILE, "pgd@Linf_eps-8.0")
 
 
-def test_truncated_at_line_end(src, home):
-    _write(src, _lines(src)[:10_001])
-    assert_ingest_fails(NAME, src, home, rb.FILE, "10000 rows", "15625")
+def test_key_that_does_not_parse(checked):
+    def bad_key(rows):
+        rows[7] = (
+            '"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"' + rows[7][rows[7].index('",') + 1 :]
+        )
+
+    checked.fails(rb.FILE, lines(bad_key), rb.FILE, "none~0", "op tuple")
 
 
-def test_corrupt_bytes(src, home):
-    f = src / rb.FILE
-    data = bytearray(f.read_bytes())
-    data[300_000:300_040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    f.write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, rb.FILE)
+def test_duplicate_key(checked):
+    def repeat(rows):
+        key = rows[1][: rows[1].index('",') + 1]
+        rows[2] = key + rows[2][rows[2].index('",') + 1 :]
+
+    checked.fails(rb.FILE, lines(repeat), rb.FILE, "exactly once")
 
 
-def test_wrong_columns(src, home):
-    lines = _lines(src)
-    lines[0] = lines[0].replace("pgd@Linf_eps-8.0", "pgd@L2_eps-8.0")
-    _write(src, lines)
-    assert_ingest_fails(NAME, src, home, rb.FILE, "pgd@Linf_eps-8.0")
+def test_accuracy_out_of_range(checked):
+    def above(rows):
+        head, rest = rows[4].split('",', 1)
+        rows[4] = head + '",184.99,' + rest.split(",", 1)[1]
+
+    checked.fails(rb.FILE, lines(above), rb.FILE, "val_accs", "0..100")
 
 
-def test_key_that_does_not_parse(src, home):
-    lines = _lines(src)
-    lines[7] = (
-        '"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"' + lines[7][lines[7].index('",') + 1 :]
-    )
-    _write(src, lines)
-    assert_ingest_fails(NAME, src, home, rb.FILE, "none~0", "op tuple")
-
-
-def test_duplicate_key(src, home):
-    lines = _lines(src)
-    key = lines[1][: lines[1].index('",') + 1]
-    lines[2] = key + lines[2][lines[2].index('",') + 1 :]
-    _write(src, lines)
-    assert_ingest_fails(NAME, src, home, rb.FILE, "exactly once")
-
-
-def test_accuracy_out_of_range(src, home):
-    lines = _lines(src)
-    head, rest = lines[4].split('",', 1)
-    lines[4] = head + '",184.99,' + rest.split(",", 1)[1]
-    _write(src, lines)
-    assert_ingest_fails(NAME, src, home, rb.FILE, "val_accs", "0..100")
-
-
-def test_fractions_instead_of_percent(src, home):
+def test_fractions_instead_of_percent(checked):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    t = pacsv.read_csv(src / rb.FILE)
-    scaled = [
-        t.column(n) if n == "net" else pa.compute.divide(t.column(n), 100.0) for n in t.column_names
-    ]
-    pacsv.write_csv(pa.table(scaled, names=t.column_names), src / rb.FILE)
-    assert_ingest_fails(NAME, src, home, rb.FILE, "percentages")
+    def scale(path):
+        t = pacsv.read_csv(path)
+        scaled = [
+            t.column(n) if n == "net" else pa.compute.divide(t.column(n), 100.0)
+            for n in t.column_names
+        ]
+        pacsv.write_csv(pa.table(scaled, names=t.column_names), path)
+
+    checked.fails(rb.FILE, scale, rb.FILE, "percentages")

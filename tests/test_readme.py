@@ -67,3 +67,20 @@ def test_tuning_library_examples_store_runs_that_nasdb_report_ranks(full_home, t
         ranked.append(sorted(r.split()[0] for r in rows if r.strip() and r[0] != "("))
     assert ranked == [["rea", "rs", "synetune:asha"], ["optuna:tpe", "rs"]]
 
+
+
+def test_loader_kit_example_passes_under_pytest(tmp_path, shared_data):
+    """The 'Adding a benchmark' example, saved as a test file and run by pytest."""
+    section = README[README.index("## Adding a benchmark") :]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    (tmp_path / "test_example.py").write_text(code)
+    env = {**os.environ, "NASDB_SHARED_DATA": str(shared_data)}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
