@@ -131,7 +131,7 @@ def rank_rows(
     return rows
 
 
-def help_rows(db, draws: int = 20) -> list[dict]:
+def help_rows(db, draws: int = 50) -> list[dict]:
     """HELP's protocol on NB201: sources its nine meta-training devices, 10 target samples
     drawn from architectures 0-899, scored on 900-1899 (HELP's trimmed query set) and on
     all 15,625 cells; next to HELP's published ρ and the best-agreeing single source."""
