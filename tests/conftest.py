@@ -97,14 +97,21 @@ def private_copy(tmp_path: Path, files_dir: Path, below: str = "") -> Path:
     return root
 
 
+_INGESTED: dict[tuple[str, Path, str], Path] = {}  # one untouched catalog per source and run
+
+
 def ingested_copy(tmp_path: Path, name: str, files_dir: Path, below: str = "") -> tuple[Path, Path]:
     """A private copy of the source files and a catalog that already holds them once.
 
     Bad-input tests damage the copy and check that a failed ingest leaves the catalog as it
-    was. Returns ``(src, home)``, ``src`` laid out as :func:`private_copy` says.
+    was. Returns ``(src, home)``, ``src`` laid out as :func:`private_copy` says. The source
+    is ingested once per run; every call gets its own copy of that catalog.
     """
     src = private_copy(tmp_path, files_dir, below)
-    return src, ingest_ok(name, src, tmp_path / "home")
+    key = (name, Path(files_dir), below)
+    if key not in _INGESTED:
+        _INGESTED[key] = ingest_ok(name, src, tmp_path / "ingested-once")
+    return src, shutil.copytree(_INGESTED[key], tmp_path / "home")
 
 
 def copy_fixtures(name: str, subdir: str) -> tuple[Any, Any]:
