@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,32 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def full_home(tmp_path_factory, shared_data) -> Path:
+def nb101_enumerated():
+    """NB101's 423,624 cells enumerated once per run, and the seconds it took.
+
+    The cells go into the cache that ingests read when it holds none, so a clean checkout
+    enumerates once for the enumeration tests and the catalog together, not twice.
+    """
+    from nasdb.catalog import cache_dir
+    from nasdb.spaces import nb101_cells
+
+    start = time.perf_counter()
+    cells = nb101_cells.enumerate_cells()
+    seconds = time.perf_counter() - start
+    path = cache_dir() / nb101_cells.CACHE_FILE
+    if nb101_cells.Cells.load(path) is None:
+        cells.save(path)
+    return cells, seconds
+
+
+@pytest.fixture(scope="session")
+def full_home(request, tmp_path_factory, shared_data) -> Path:
     """A catalog with every source ingested from the real data, built once per test run."""
+    from nasdb.catalog import cache_dir
+    from nasdb.spaces import nb101_cells
+
+    if nb101_cells.Cells.load(cache_dir() / nb101_cells.CACHE_FILE) is None:
+        request.getfixturevalue("nb101_enumerated")
     return ingest_ok("all", shared_data, tmp_path_factory.mktemp("full_home"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import pytest
 from conftest import ingest_ok, run_cli, snapshot
@@ -10,9 +12,15 @@ from nasdb import connect
 from nasdb.catalog import DUCKDB_FILE, Catalog
 
 
+@pytest.fixture(scope="module")
+def nats_once(tmp_path_factory, shared_data):
+    return ingest_ok("nb201_nats", shared_data, tmp_path_factory.mktemp("nats") / "home")
+
+
 @pytest.fixture()
-def nats_home(tmp_path, shared_data):
-    return ingest_ok("nb201_nats", shared_data, tmp_path / "home")
+def nats_home(nats_once, tmp_path):
+    """A private copy of one ingest: tests re-ingest, move and damage it."""
+    return shutil.copytree(nats_once, tmp_path / "home")
 
 
 def _counts(home):

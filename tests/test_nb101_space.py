@@ -17,12 +17,10 @@ C3, C1, MP = "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"
 TWO_VERTEX_HASH = "043721b9c7fe8c5fad811d47d83132ec"  # input -> output, from EC-NAS's graphs
 
 
-# -- fixtures: one enumeration per session, everything else reads its cache -----------------
+# -- fixtures: one enumeration per session (conftest), everything else reads its cache ------
 @pytest.fixture(scope="session")
-def enumerated() -> tuple[Cells, float]:
-    start = time.perf_counter()
-    cells = cells_mod.enumerate_cells()
-    return cells, time.perf_counter() - start
+def enumerated(nb101_enumerated) -> tuple[Cells, float]:
+    return nb101_enumerated
 
 
 @pytest.fixture(scope="session")

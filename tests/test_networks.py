@@ -147,6 +147,25 @@ def test_training_on_digits_is_deterministic_under_a_seed(home):
     assert 0 <= first["test_accuracy"] <= 100
 
 
+DIGITS_FINGERPRINT = "947160c6e79d5a056a15ac83afde64df8e719c9df5fdec3976f906c87c809fab"
+
+
+def test_digits_are_scikit_learns_read_without_importing_it():
+    """Every training process reads digits; scikit-learn's import would cost it seconds."""
+    from sklearn.datasets import load_digits
+
+    from nasdb.networks import datasets
+
+    raw = np.loadtxt(datasets._digits_file(), delimiter=",")
+    digits = load_digits()
+    assert np.array_equal(raw[:, :-1].reshape(-1, 8, 8), digits.images)
+    assert np.array_equal(raw[:, -1], digits.target)
+    code = ("import sys; from nasdb.networks.datasets import read_digits; "
+            "print(read_digits().fingerprint, 'sklearn' in sys.modules)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == [DIGITS_FINGERPRINT, "False"], out.stderr
+
+
 def test_train_command_prints_the_result(home):
     run = run_cli("train", "nb201", CHEAP_CELL, "--task", "digits", "--epochs", "1",
                   "--device", "cpu", "--home", str(home))

@@ -27,11 +27,20 @@ def test_five_sql_examples_answer(db):
         assert rows, query
 
 
+def _run_as_scripts() -> list[str]:
+    """Blocks that tests/test_networks.py and tests/test_reports.py run as scripts."""
+    networks = README.split("<!-- networks-example -->\n", 1)[1]
+    return [
+        re.match(r"```python\n(.*?)```", networks, flags=re.S)[1],
+        next(b for b in _blocks("python") if "runner.compare(" in b),
+    ]
+
+
 def test_python_example_runs(full_home, monkeypatch):
     monkeypatch.setenv("NASDB_HOME", str(full_home))
-    stores_runs = _section_blocks(TUNING)  # run below, as scripts on a copy of the catalog
+    scripts = _run_as_scripts() + _section_blocks(TUNING)  # run as scripts by other tests
     for code in _blocks("python"):
-        if code not in stores_runs:
+        if code not in scripts:
             exec(compile(code, "README.md", "exec"), {"__name__": "__main__"})
 
 

@@ -67,7 +67,7 @@ def test_readme_commands_are_the_makefile_targets_and_ci_runs_the_test_one():
         prerequisites, _ = recipe(target)
         assert prerequisites == ["$(VENV)/.installed"]
     assert recipe("quickstart")[1] == ["nasdb quickstart"]
-    assert recipe("test")[1] == ["ruff check .", "python -m pytest -q"]
+    assert recipe("test")[1] == ["ruff check .", "python -m pytest -q --durations=20"]
 
 
 def test_makefile_installs_as_the_readme_pip_route_says():
