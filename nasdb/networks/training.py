@@ -156,6 +156,25 @@ def _schedule(opt, recipe: Recipe, total: int):
     return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
 
 
+def _step(loss, opt, sched) -> bool:
+    """One optimiser and schedule step; False, with no step taken, once the loss diverged."""
+    import torch
+
+    if not torch.isfinite(loss):
+        return False
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    sched.step()
+    return True
+
+
+def _diverged(history: list, epoch: int):
+    """The fit's return once training diverged: the epoch is recorded with no values."""
+    history.append({"epoch": epoch, "train_loss": None, "valid_accuracy": None})
+    return history, True, None, None
+
+
 def _fit_images(model, data, recipe: Recipe, seed: int, dev):
     """Minibatch training; returns (history, diverged, valid %, test %)."""
     import torch
@@ -175,13 +194,8 @@ def _fit_images(model, data, recipe: Recipe, seed: int, dev):
             idx = order[i : i + recipe.batch_size]
             xb = _augment(x[idx], recipe, gen).to(dev)
             loss = loss_fn(model(xb), y[idx].to(dev))
-            if not torch.isfinite(loss):
-                history.append({"epoch": epoch, "train_loss": None, "valid_accuracy": None})
-                return history, True, None, None
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
+            if not _step(loss, opt, sched):
+                return _diverged(history, epoch)
             loss_sum += float(loss.detach()) * len(idx)
             seen += len(idx)
         history.append(
@@ -219,13 +233,8 @@ def _fit_graph(model, data, recipe: Recipe, dev):
     for epoch in range(1, recipe.epochs + 1):
         model.train()
         loss = loss_fn(model(x, ei)[masks[0]], y[masks[0]])
-        if not torch.isfinite(loss):
-            history.append({"epoch": epoch, "train_loss": None, "valid_accuracy": None})
-            return history, True, None, None
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+        if not _step(loss, opt, sched):
+            return _diverged(history, epoch)
         history.append(
             {
                 "epoch": epoch,
