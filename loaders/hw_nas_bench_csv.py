@@ -14,6 +14,7 @@ is marked ``infeasible`` (see :func:`nasdb.loaders.base.evaluations`); 10,926 of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,33 @@ def failed(values: np.ndarray, column: str) -> np.ndarray:
     return np.zeros(values.shape, bool) if mark is None else values == mark
 
 
+def device_tables(
+    source: str,
+    index: np.ndarray,
+    task: str,
+    measured: Iterable[tuple[np.ndarray, np.ndarray]],
+) -> list[pa.Table]:
+    """One table per column of ``COLUMNS``, from its (values, failed mask) in ``measured``."""
+    tables = []
+    for (device, metric, unit), (values, infeasible) in zip(
+        COLUMNS.values(), measured, strict=True
+    ):
+        tables.append(
+            evaluations(
+                "nb201",
+                source,
+                index,
+                values,
+                task=task,
+                device=device,
+                metric=metric,
+                unit=unit,
+                infeasible=infeasible,
+            )
+        )
+    return tables
+
+
 def _values(table: pa.Table, column: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Positive finite costs, and the mask of cells upstream marks as failed."""
     values = numeric(table, column, path)
@@ -89,20 +117,6 @@ def read(path: Path) -> SourceData:
         expect_rows(f, t.num_rows, SIZE)
         index = tuple_indices(t.column(KEY), f, KEY)
         expect_permutation(f, index, SIZE)
-        for column, (device, metric, unit) in COLUMNS.items():
-            values, infeasible = _values(t, column, f)
-            tables.append(
-                evaluations(
-                    "nb201",
-                    SOURCE.name,
-                    index,
-                    values,
-                    task=task,
-                    device=device,
-                    metric=metric,
-                    unit=unit,
-                    infeasible=infeasible,
-                )
-            )
+        tables += device_tables(SOURCE.name, index, task, (_values(t, c, f) for c in COLUMNS))
         files.append(f)
     return SourceData(concat(tables), files)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nasdb.loaders.base import Source, SourceData, concat, evaluations, require
-from nasdb.loaders.hw_nas_bench_csv import COLUMNS, DATASETS, failed
+from nasdb.loaders.base import Source, SourceData, concat, require
+from nasdb.loaders.hw_nas_bench_csv import COLUMNS, DATASETS, device_tables, failed
 from nasdb.loaders.nb201_results import RESULT_CLASSES, official_strings
 
 from nasdb.errors import IngestError
@@ -130,21 +130,10 @@ def read(path: Path) -> SourceData:
             raise IngestError(f"{f}: {SPACE_KEY} has no {dataset!r}; expected {expected}")
         metrics = _mapping(bench[dataset], f, where)
         _check_configs(_key(metrics, "config", f, where), f, f"{where}/config", official)
-        for column, (device, metric, unit) in COLUMNS.items():
-            values, infeasible = _column(
-                _key(metrics, column, f, where), f, f"{where}/{column}", column
-            )
-            tables.append(
-                evaluations(
-                    "nb201",
-                    SOURCE.name,
-                    index,
-                    values,
-                    task=task,
-                    device=device,
-                    metric=metric,
-                    unit=unit,
-                    infeasible=infeasible,
-                )
-            )
+        tables += device_tables(
+            SOURCE.name,
+            index,
+            task,
+            (_column(_key(metrics, c, f, where), f, f"{where}/{c}", c) for c in COLUMNS),
+        )
     return SourceData(concat(tables), [f])
