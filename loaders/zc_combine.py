@@ -35,6 +35,7 @@ from nasdb.loaders.base import (
     percent,
     read_csv,
     zc_failed,
+    zc_score_tables,
 )
 from nasdb.loaders.nb201_keys import check_pair, string_indices, tuple_indices
 
@@ -72,6 +73,12 @@ def proxy_values(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _proxy(table: pa.Table, proxy: str, path: Path) -> np.ndarray:
+    """A proxy column with failures as NaN; ``params`` and ``flops`` checked to be millions."""
+    values = proxy_values(numeric(table, proxy, path))
+    return millions(values, path, proxy) if proxy in UNITS else values
+
+
 def _read_cells(path: Path, columns: list[str], paired: bool) -> tuple[pa.Table, np.ndarray]:
     table = read_csv(path, ["net", *(["net_str"] if paired else []), *columns])
     index = tuple_indices(table["net"], path, "net")
@@ -105,21 +112,8 @@ def read(path: Path) -> SourceData:
         f = path / name
         table, index = _read_cells(f, list(PROXIES), paired)
         same_cells(f, index)
-        for proxy in PROXIES:
-            values = proxy_values(numeric(table, proxy, f))
-            if proxy in UNITS:
-                millions(values, f, proxy)
-            tables.append(
-                evaluations(
-                    "nb201",
-                    SOURCE.name,
-                    index,
-                    values,
-                    task=task,
-                    metric=proxy,
-                    unit=UNITS.get(proxy, ""),
-                )
-            )
+        scores = {proxy: _proxy(table, proxy, f) for proxy in PROXIES}
+        tables += zc_score_tables("nb201", SOURCE.name, index, scores, task=task)
 
     accs: dict[str, np.ndarray] = {}
     for name, task, paired in (

