@@ -13,17 +13,15 @@ energy columns are all loaded before the peak RSS is read.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench_foundation import PEAK, cold, emit
+
 REPO = Path(__file__).resolve().parents[1]
-PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
 SOURCES = ("nb101_freerea", "nb101_vis", "nb101_ecnas", "nb101_naslib_zc")
 
 COLD = """
@@ -44,10 +42,6 @@ import nasdb.spaces
 nasdb.spaces.get("nb101").encodings(list(range(1000)))
 print(t1 - t0, {peak})
 """
-
-
-def emit(**record) -> None:
-    print(json.dumps(record), flush=True)
 
 
 def main() -> None:
@@ -106,21 +100,12 @@ def main() -> None:
             value=round(time.perf_counter() - start, 2),
         )
 
-    inner, wall, rss = [], [], []
-    code = COLD.format(home=str(home), peak=PEAK)
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.split()
-        wall.append(time.perf_counter() - start)
-        inner.append(float(out[0]))
-        rss.append(int(out[1]) / 1024)
+    inner, wall, rss = cold(COLD.format(home=str(home), peak=PEAK), args.repeat)
     emit(
         what="cold_first_answer_s",
-        value=round(statistics.median(inner), 3),
-        wall_incl_interpreter_s=round(statistics.median(wall), 3),
-        peak_rss_mb_all_nb101_open=round(max(rss), 1),
+        value=round(inner, 3),
+        wall_incl_interpreter_s=round(wall, 3),
+        peak_rss_mb_all_nb101_open=round(rss, 1),
         goal_s=0.5,
         goal_mb=300,
     )
