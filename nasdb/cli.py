@@ -379,6 +379,16 @@ def _close_training(benches) -> None:
             )
 
 
+def _report_dir_option(*decls: str):
+    """The folder a run's report (curves, final.csv, summary.txt) is written to."""
+    return click.option(
+        *decls,
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Write curves (PNG/SVG), final.csv and summary.txt here.",
+    )
+
+
 def _axis_options(fn):
     """--x and --y of report curves."""
     fn = click.option(
@@ -516,13 +526,7 @@ def _search_front(bench, traj) -> None:
 @click.option("--seeds", type=Int(1), default=10, show_default=True, help="Seeds 0..N-1.")
 @click.option("--workers", type=Int(1), default=2, show_default=True, help="Processes.")
 @click.option("--param", "params", multiple=True, help="ALGORITHM.KEY=VALUE.")
-@click.option(
-    "--report",
-    "report_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Write curves (PNG/SVG), final.csv and summary.txt here.",
-)
+@_report_dir_option("--report", "report_dir")
 @_axis_options
 @_search_options
 @_training_options
@@ -587,12 +591,7 @@ def _report(table, report_dir: Path | None, x: str = "trials", y: str = "regret"
 
 @main.command(name="report")
 @click.argument("run_id")
-@click.option(
-    "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Write curves (PNG/SVG), final.csv and summary.txt here.",
-)
+@_report_dir_option("--output")
 @_axis_options
 @home_option
 def report_(run_id: str, output: Path | None, x: str, y: str, home: Path | None) -> None:
