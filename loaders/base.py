@@ -204,6 +204,13 @@ def expect_permutation(path: Path, index: np.ndarray, size: int) -> None:
         )
 
 
+def expect_unique(path: Path, index: np.ndarray) -> None:
+    """No cell is listed twice: a subset table may miss cells, never repeat one."""
+    uniq, counts = np.unique(index, return_counts=True)
+    if len(uniq) != len(index):
+        raise IngestError(f"{path}: lists cell {uniq[counts > 1][0]} more than once")
+
+
 # value checks ---------------------------------------------------------------------------
 def is_percent(values: np.ndarray) -> np.ndarray:
     """Where values are finite accuracies in percent, 0..100."""

@@ -30,6 +30,7 @@ from nasdb.loaders.base import (
     concat,
     evaluations,
     expect_rows,
+    expect_unique,
     millions,
     numeric,
     percent,
@@ -87,9 +88,7 @@ def _read_cells(path: Path, columns: list[str], paired: bool) -> tuple[pa.Table,
         named = string_indices(strings, path, "net_str")
         check_pair(path, ("net", table["net"], index), ("net_str", strings, named))
     expect_rows(path, table.num_rows, CELLS)
-    uniq, counts = np.unique(index, return_counts=True)
-    if len(uniq) != len(index):
-        raise IngestError(f"{path}: lists cell {uniq[counts > 1][0]} more than once")
+    expect_unique(path, index)
     return table, index
 
 

@@ -26,6 +26,7 @@ from nasdb.loaders.base import (
     concat,
     evaluations,
     expect_rows,
+    expect_unique,
     numeric,
     read_csv,
     zc_score_tables,
@@ -99,9 +100,7 @@ def read(path: Path) -> SourceData:
             f"{f}: row {row + 1}: net {table['net'][row].as_py()!r} and new_net "
             f"{table['new_net'][row].as_py()!r} name different cells"
         )
-    uniq, counts = np.unique(index, return_counts=True)
-    if len(uniq) != len(index):
-        raise IngestError(f"{f}: lists cell {uniq[counts > 1][0]} more than once")
+    expect_unique(f, index)
     accs = percent(numeric(table, "val_accs", f), f, "val_accs")
     tables = [
         evaluations(
