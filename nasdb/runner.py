@@ -62,6 +62,15 @@ class Trajectory:
     cost: np.ndarray  # simulated seconds per trial
     best: np.ndarray  # best first objective so far at the target fidelity (NaN before any)
 
+    @classmethod
+    def of(cls, bench: Benchmark, arch, fidelity, values, cost) -> Trajectory:
+        """The trials in the order they were made; ``best`` follows from the values."""
+        arch = np.asarray(arch, dtype=np.int64)
+        fidelity = np.asarray(fidelity, dtype=np.int32)
+        values = np.asarray(values, dtype=np.float64).reshape(len(arch), bench.n_objectives)
+        cost = np.asarray(cost, dtype=np.float64)
+        return cls(arch, fidelity, values, cost, _best(values[:, 0], fidelity, bench))
+
     @property
     def time(self) -> np.ndarray:
         return np.cumsum(self.cost)
@@ -117,10 +126,8 @@ def _run_fast(opt, bench: Benchmark, n: int) -> Trajectory:
         archs[t] = a
         vals[t] = v
     arch = np.array(archs, dtype=np.int64)
-    values = np.array(vals)[:, None]
-    fid = np.full(n, -1 if bench.fidelity is None else bench.fidelity, dtype=np.int32)
-    cost = bench.cost(arch) if n else np.zeros(0)
-    return Trajectory(arch, fid, values, cost, _best(values[:, 0], fid, bench))
+    fid = np.full(n, -1 if bench.fidelity is None else bench.fidelity)
+    return Trajectory.of(bench, arch, fid, vals, bench.cost(arch) if n else np.zeros(0))
 
 
 def _run_general(opt, bench: Benchmark, budget: Budget, draws=None) -> Trajectory:
@@ -151,15 +158,7 @@ def _run_general(opt, bench: Benchmark, budget: Budget, draws=None) -> Trajector
             f"{limit:,.0f} simulated seconds; a run holds at most {budget.max_trials:,} trials, "
             "so pass fewer --seconds"
         )
-    fid = np.array(fids, dtype=np.int32)
-    values = np.array(vals).reshape(len(archs), bench.n_objectives)
-    return Trajectory(
-        np.array(archs, dtype=np.int64),
-        fid,
-        values,
-        np.array(costs),
-        _best(values[:, 0], fid, bench),
-    )
+    return Trajectory.of(bench, archs, fids, vals, costs)
 
 
 def _run_async(opt, bench: Benchmark, budget: Budget) -> Trajectory:
@@ -200,10 +199,8 @@ def _run_async(opt, bench: Benchmark, budget: Budget) -> Trajectory:
             fut.result()  # a failed training is an error here, not a value
             for a in pending.pop(fut):
                 record(a)
-    fid = np.full(len(archs), -1 if target is None else target, dtype=np.int32)
-    values = np.array(vals).reshape(len(archs), bench.n_objectives)
-    arch = np.array(archs, dtype=np.int64)
-    return Trajectory(arch, fid, values, np.array(costs), _best(values[:, 0], fid, bench))
+    fid = np.full(len(archs), -1 if target is None else target)
+    return Trajectory.of(bench, archs, fid, vals, costs)
 
 
 def _best(first: np.ndarray, fid: np.ndarray, bench: Benchmark) -> np.ndarray:

@@ -114,7 +114,7 @@ def settings(db, space: str, metric: str) -> list[Setting]:
     return sorted(found, key=lambda s: (s.task or "", s.device or ""))
 
 
-def _dataset(task: str | None) -> str | None:
+def dataset_of(task: str | None) -> str | None:
     """The data behind a task: NB201's ``cifar10-valid`` is CIFAR-10 with another split."""
     return task.removesuffix("-valid") if task is not None else None
 
@@ -124,7 +124,7 @@ def _leaks(candidate: Setting, target: Setting, by_device: bool) -> bool:
     task), would show the target itself (HELP's raspi4 column is HW-NAS-Bench's, say)."""
     if by_device:
         return candidate.device == target.device
-    return _dataset(candidate.task) == _dataset(target.task)
+    return dataset_of(candidate.task) == dataset_of(target.task)
 
 
 def build(

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import importlib
 
-import numpy as np
-
 from nasdb.errors import NasdbError
 
 
@@ -38,11 +36,8 @@ def runs_table(bench, algorithm: str, seed: int, arch, fidelity, values, cost,
     """
     from nasdb import runner
 
-    arch = np.asarray(arch, dtype=np.int64)
-    fid = np.array([-1 if f is None else int(f) for f in fidelity], dtype=np.int32)
-    values = np.asarray(values, dtype=np.float64).reshape(len(arch), bench.n_objectives)
-    traj = runner.Trajectory(arch, fid, values, np.asarray(cost, dtype=np.float64),
-                             runner._best(values[:, 0], fid, bench))  # fmt: skip
+    fid = [-1 if f is None else int(f) for f in fidelity]
+    traj = runner.Trajectory.of(bench, arch, fid, values, cost)
     return runner.to_table([(algorithm, bench, seed, traj)], run_id or runner.new_run_id())
 
 

@@ -129,12 +129,12 @@ def transfer_evaluations(db, bench, tasks=None, max_configs: int | None = None, 
         TransferLearningTaskEvaluations,
     )
 
-    from nasdb.transfer import _dataset
+    from nasdb.transfer import dataset_of
 
     metric = bench.metrics[0]
     device = bench.objectives[0].device
     others = tasks or [  # never the target's own data (cifar10-valid is CIFAR-10)
-        t for t in db.tasks(bench.space_name) if _dataset(t) != _dataset(bench.task)
+        t for t in db.tasks(bench.space_name) if dataset_of(t) != dataset_of(bench.task)
     ]
     kwargs = {"device": device} if device else {}
     sources = {}
