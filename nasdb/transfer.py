@@ -405,17 +405,26 @@ def _few_shot(values, z, weights, counts, cost, idx, y, seed) -> tuple[np.ndarra
     ]
     known = ~np.isnan(design).any(axis=1)
     root = np.sqrt(_huber_weights(models[1][0][idx], y, models[1][1]))
-    # Ridge rows for the first model, on the target's scale (values divided by their mean).
-    penalty = np.zeros((n_src + n_ops, design.shape[1]))
-    penalty[:n_src, :n_src] = np.sqrt(SHRINK_SOURCES) * (np.eye(n_src) - 1.0 / n_src)
-    penalty[n_src:, n_src : n_src + n_ops] = np.sqrt(SHRINK_OPS) * np.eye(n_ops)
+    # Ridge rows, on the target's scale (values divided by their mean): the first model's
+    # source weights towards their mean and op costs towards zero. For a metric that is no
+    # cost, the third model's op coefficients too: accuracy is not a sum over operations, and
+    # left free they extrapolate from a few samples to cells none resembles (collapsed cells
+    # ranked among the best).
+    shrink_ops = np.sqrt(SHRINK_OPS) * np.eye(n_ops)
+    first = np.zeros((n_src + n_ops, design.shape[1]))
+    first[:n_src, :n_src] = np.sqrt(SHRINK_SOURCES) * (np.eye(n_src) - 1.0 / n_src)
+    first[n_src:, n_src:-1] = shrink_ops
+    penalties = {0: first}
+    if not cost:
+        penalties[2] = np.column_stack([np.zeros(n_ops), shrink_ops, np.zeros(n_ops)])
     unit = float(np.mean(np.abs(y))) or 1.0
 
     def coef(m: int, rows: np.ndarray) -> np.ndarray:
         x, lower = models[m]
         x, target = x[idx[rows]] * root[rows, None], y[rows] * root[rows] / unit
-        if m == 0:
-            x, target = np.vstack([x, penalty]), np.concatenate([target, np.zeros(len(penalty))])
+        if m in penalties:
+            x = np.vstack([x, penalties[m]])
+            target = np.concatenate([target, np.zeros(len(penalties[m]))])
         return unit * lsq_linear(x, target, bounds=(lower, np.inf), method="bvls").x
 
     everything = np.arange(len(idx))
