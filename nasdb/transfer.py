@@ -405,11 +405,11 @@ def _few_shot(values, z, weights, counts, cost, idx, y, seed) -> tuple[np.ndarra
     ]
     known = ~np.isnan(design).any(axis=1)
     root = np.sqrt(_huber_weights(models[1][0][idx], y, models[1][1]))
-    # Ridge rows, on the target's scale (values divided by their mean): the first model's
-    # source weights towards their mean and op costs towards zero. For a metric that is no
-    # cost, the third model's op coefficients too: accuracy is not a sum over operations, and
-    # left free they extrapolate from a few samples to cells none resembles (collapsed cells
-    # ranked among the best).
+    # Ridge rows, appended to the samples (the fit is then the same in any unit of the
+    # target): the first model's source weights towards their mean and op costs towards
+    # zero. For a metric that is no cost, the third model's op coefficients too: accuracy is
+    # no sum over operations, and free op coefficients carry a few samples to cells that
+    # resemble none of them (collapsed cells ranked among the best).
     shrink_ops = np.sqrt(SHRINK_OPS) * np.eye(n_ops)
     first = np.zeros((n_src + n_ops, design.shape[1]))
     first[:n_src, :n_src] = np.sqrt(SHRINK_SOURCES) * (np.eye(n_src) - 1.0 / n_src)
@@ -417,15 +417,14 @@ def _few_shot(values, z, weights, counts, cost, idx, y, seed) -> tuple[np.ndarra
     penalties = {0: first}
     if not cost:
         penalties[2] = np.column_stack([np.zeros(n_ops), shrink_ops, np.zeros(n_ops)])
-    unit = float(np.mean(np.abs(y))) or 1.0
 
     def coef(m: int, rows: np.ndarray) -> np.ndarray:
         x, lower = models[m]
-        x, target = x[idx[rows]] * root[rows, None], y[rows] * root[rows] / unit
+        x, target = x[idx[rows]] * root[rows, None], y[rows] * root[rows]
         if m in penalties:
             x = np.vstack([x, penalties[m]])
             target = np.concatenate([target, np.zeros(len(penalties[m]))])
-        return unit * lsq_linear(x, target, bounds=(lower, np.inf), method="bvls").x
+        return lsq_linear(x, target, bounds=(lower, np.inf), method="bvls").x
 
     everything = np.arange(len(idx))
     trust = np.square(root)
