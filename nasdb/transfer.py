@@ -17,8 +17,10 @@ of the target task), so it is what a researcher facing a new device or dataset w
   quantity elsewhere, and for costs (latency, energy) so are the op costs, since a
   network's cost adds up over its operations. With 10 samples this beats choosing the
   best-agreeing source and a GIN fitted on the samples alone (see ``nasdb transfer eval``).
-  The k values weigh by their Huber weights, since device latency is heavy-tailed. The
-  std is the spread of the same fit over bootstrap resamples of the k values.
+  The model with a coefficient per source is ridge-penalised, and the k values weigh by
+  their Huber weights, since measurements are heavy-tailed (latency spikes on phones,
+  collapsed cells' accuracy). The std is the spread of the same fit over bootstrap
+  resamples of the k values.
 
 The prior keeps its source matrix, so :meth:`Prior.update` refits on new measurements
 without the database: search algorithms use it that way.
@@ -433,12 +435,11 @@ def _few_shot(values, z, weights, counts, cost, idx, y, seed) -> tuple[np.ndarra
         loo = [x[idx[i]] @ coef(m, np.delete(everything, i)) - y[i] for i in everything]
         errors.append(max(float(np.average(np.square(loo), weights=trust)), 1e-12))
     share = 1.0 / np.square(errors)
-    share /= share.sum()
 
     def predict(rows: np.ndarray) -> np.ndarray:
+        fits = [x[known] @ coef(m, rows) for m, (x, _) in enumerate(models)]
         out = np.full(len(design), np.nan)
-        out[known] = sum(w * (x[known] @ coef(m, rows)) for m, (w, (x, _)) in
-                         enumerate(zip(share, models, strict=True)))  # fmt: skip
+        out[known] = np.average(fits, axis=0, weights=share)
         return out
 
     rng = np.random.default_rng(seed)
