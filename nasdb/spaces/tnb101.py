@@ -159,6 +159,25 @@ class TNB101MicroSpace:
             "iso_id": str(self._ids[self.iso_ids[index]]),
         }
 
+    @cached_property
+    def neighbour_table(self) -> np.ndarray:
+        """(4096, 18) indices one op change away: 6 edges x the 3 other ops, edge-major, as
+        NB201's (every cell is an architecture, so REA and local search move by a lookup)."""
+        index = np.arange(SIZE)
+        ops = digits(index)[:, :, None]
+        new = (ops + np.arange(1, len(OPS))) % len(OPS)
+        table = (index[:, None, None] + (new - ops) * _WEIGHTS[None, :, None]).reshape(SIZE, -1)
+        table.setflags(write=False)
+        return table
+
+    def neighbours(self, index: int) -> np.ndarray:
+        return self.neighbour_table[self.index(index)]
+
+    def mutate(self, index: int, rng: np.random.Generator) -> int:
+        """One edge's op changed to another op, uniformly over the 18 such moves."""
+        table = self.neighbour_table
+        return int(table[self.index(index), rng.integers(table.shape[1])])
+
     graph_ops = ("input", "output", *OPS)
 
     def graphs(self, indices) -> Graphs:
