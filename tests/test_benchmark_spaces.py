@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from nasdb import runner
 from nasdb.errors import NasdbError
+from nasdb.spaces.tnb101 import digits
 
 
 def test_nb101_multi_fidelity_from_the_20k_subset(db):
@@ -30,9 +32,6 @@ def test_tnb101_micro_mutates_one_edge_and_rea_searches_it(db):
     """TransNAS-Bench-101's 4,096 cells move by one edge's op, as NB201's do: 18 distinct
     neighbours each. REA then finds the top 1 % of class_scene's validation accuracy in 200
     evaluations on each of 10 seeds."""
-    import numpy as np
-
-    from nasdb.spaces.tnb101 import digits
 
     table = db.space("tnb101_micro").neighbour_table
     changed = digits(table.ravel()).reshape(*table.shape, 6) != digits(np.arange(4096))[:, None]

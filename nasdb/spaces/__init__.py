@@ -61,3 +61,13 @@ def to_indices(space, archs) -> np.ndarray:
         bad = arr[(arr < 0) | (arr >= space.size)][0]
         space.index(int(bad))  # raises the space's own error
     return arr
+
+
+def one_op_moves(ops: np.ndarray, n_ops: int, weights: np.ndarray) -> np.ndarray:
+    """Codes (``ops @ weights``) of the cells one edge's op away from each row of ``ops``:
+    (n, edges x (n_ops - 1)), edge-major. The neighbourhood of the cell spaces whose cells
+    are an op per edge (NB201, TransNAS-Bench-101 micro)."""
+    current = ops[:, :, None]
+    new = (current + np.arange(1, n_ops)) % n_ops
+    codes = (ops @ weights)[:, None, None] + (new - current) * weights[None, :, None]
+    return codes.reshape(len(ops), -1)

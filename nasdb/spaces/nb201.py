@@ -12,7 +12,7 @@ from functools import cached_property
 import numpy as np
 
 from nasdb.errors import UnknownName
-from nasdb.spaces import to_indices
+from nasdb.spaces import one_op_moves, to_indices
 from nasdb.spaces.graphs import Graphs, edge_cell_graphs
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -205,12 +205,7 @@ class NB201Space:
         A table, because search loops mutate millions of times and a row lookup is the
         cheapest possible move.
         """
-        shifts = np.arange(1, 5)  # the 4 other ops, as offsets mod 5
-        ops = self.ops[:, :, None]  # (n, edge, 1)
-        new = (ops + shifts) % 5  # (n, edge, 4)
-        weights = _WEIGHTS[None, :, None]
-        codes = (self.ops @ _WEIGHTS)[:, None, None] + (new - ops) * weights
-        table = self._code_to_index[codes].reshape(SIZE, 24)
+        table = self._code_to_index[one_op_moves(self.ops, len(OPS), _WEIGHTS)]
         table.setflags(write=False)
         return table
 

@@ -26,7 +26,7 @@ from functools import cached_property
 import numpy as np
 
 from nasdb.errors import UnknownName
-from nasdb.spaces import to_indices
+from nasdb.spaces import one_op_moves, to_indices
 from nasdb.spaces.graphs import Graphs, edge_cell_graphs
 
 OPS = ("none", "skip_connect", "conv_1x1", "conv_3x3")
@@ -163,10 +163,7 @@ class TNB101MicroSpace:
     def neighbour_table(self) -> np.ndarray:
         """(4096, 18) indices one op change away: 6 edges x the 3 other ops, edge-major, as
         NB201's (every cell is an architecture, so REA and local search move by a lookup)."""
-        index = np.arange(SIZE)
-        ops = digits(index)[:, :, None]
-        new = (ops + np.arange(1, len(OPS))) % len(OPS)
-        table = (index[:, None, None] + (new - ops) * _WEIGHTS[None, :, None]).reshape(SIZE, -1)
+        table = one_op_moves(digits(np.arange(SIZE)), len(OPS), _WEIGHTS)  # code = index
         table.setflags(write=False)
         return table
 
